@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"time"
+)
+
+// Config is the service's configuration, read from the environment.
+type Config struct {
+	DatabaseURL string        // DATABASE_URL; empty starts the embedded PostgreSQL
+	DataDir     string        // VENDRULE_DATA: where the embedded PostgreSQL keeps its data
+	Addr        string        // VENDRULE_ADDR
+	SMTPURL     string        // SMTP_URL
+	MailFrom    string        // MAIL_FROM
+	Secret      string        // VENDRULE_SECRET; empty keeps a generated one in the database
+	Tick        time.Duration // VENDRULE_TICK
+	BaseURL     string        // VENDRULE_BASE_URL: the console address used in emails
+}
+
+// LoadConfig reads and checks the environment.
+func LoadConfig() (Config, error) {
+	c := Config{
+		DatabaseURL: os.Getenv("DATABASE_URL"),
+		DataDir:     envOr("VENDRULE_DATA", ".vendrule"),
+		Addr:        envOr("VENDRULE_ADDR", ":8080"),
+		SMTPURL:     os.Getenv("SMTP_URL"),
+		MailFrom:    envOr("MAIL_FROM", "vendrule@localhost"),
+		Secret:      os.Getenv("VENDRULE_SECRET"),
+		BaseURL:     envOr("VENDRULE_BASE_URL", "http://localhost:8080"),
+	}
+	tick, err := time.ParseDuration(envOr("VENDRULE_TICK", "30s"))
+	if err != nil || tick < time.Second {
+		return c, fmt.Errorf("VENDRULE_TICK must be a duration of at least 1s, such as 30s")
+	}
+	c.Tick = tick
+	if c.SMTPURL != "" {
+		if u, err := url.Parse(c.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") {
+			return c, fmt.Errorf("SMTP_URL must look like smtp://user:pass@host:587?tls=starttls")
+		}
+	}
+	if c.Secret != "" && len(c.Secret) < 32 {
+		return c, fmt.Errorf("VENDRULE_SECRET must be at least 32 characters")
+	}
+	return c, nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

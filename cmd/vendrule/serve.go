@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/vendrule/vendrule/engine/fleet"
+	"github.com/vendrule/vendrule/engine/identity"
+	"github.com/vendrule/vendrule/models/pg"
+	"github.com/vendrule/vendrule/models/pg/pgembed"
+	"github.com/vendrule/vendrule/web"
+)
+
+// Main is the running service: database, HTTP server and background work.
+// Tests run it whole on 127.0.0.1:0.
+type Main struct {
+	Config   Config
+	DB       *pg.DB
+	embedded *pgembed.Server
+	listener net.Listener
+	server   *http.Server
+}
+
+// NewMain returns a service for cfg; Open starts it.
+func NewMain(cfg Config) *Main { return &Main{Config: cfg} }
+
+// openDB connects to DATABASE_URL, or starts the embedded PostgreSQL.
+func (m *Main) openDB(ctx context.Context) error {
+	url := m.Config.DatabaseURL
+	if url == "" {
+		srv, err := pgembed.Start(ctx, m.Config.DataDir, slog.Default())
+		if err != nil {
+			return err
+		}
+		m.embedded, url = srv, srv.URL()
+		slog.Info("embedded PostgreSQL started", "data", m.Config.DataDir)
+	}
+	db, err := pg.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	m.DB = db
+	return nil
+}
+
+// Open connects the database, applies migrations and starts listening.
+func (m *Main) Open(ctx context.Context) error {
+	if err := m.openDB(ctx); err != nil {
+		return err
+	}
+	if err := m.DB.Migrate(ctx); err != nil {
+		return err
+	}
+	secret := []byte(m.Config.Secret)
+	if len(secret) == 0 {
+		var err error
+		if secret, err = identity.LoadSecret(ctx, m.DB); err != nil {
+			return err
+		}
+	}
+	ids := identity.New(m.DB, secret)
+	ids.BaseURL = m.Config.BaseURL
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(m.DB.SQL, "vendrule"))
+	router := web.NewRouter(web.Deps{
+		DB: m.DB, Identity: ids, Fleet: &fleet.Service{DB: m.DB, Now: time.Now},
+		Registry: reg, Log: slog.Default(),
+	})
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	m.listener = ln
+	m.server = &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	return nil
+}
+
+// Addr returns the address the service listens on.
+func (m *Main) Addr() string { return m.listener.Addr().String() }
+
+// Run serves until ctx ends, then shuts down gracefully.
+func (m *Main) Run(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- m.server.Serve(m.listener) }()
+	slog.Info("serving", "addr", m.Addr())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := m.server.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close releases the database and stops the embedded PostgreSQL.
+func (m *Main) Close() error {
+	var errs []error
+	if m.DB != nil {
+		errs = append(errs, m.DB.Close())
+	}
+	if m.embedded != nil {
+		errs = append(errs, m.embedded.Stop())
+	}
+	return errors.Join(errs...)
+}
+
+func serve(ctx context.Context, cfg Config) error {
+	m := NewMain(cfg)
+	defer func() {
+		if err := m.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "vendrule: close:", err)
+		}
+	}()
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	return m.Run(ctx)
+}

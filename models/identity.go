@@ -1,0 +1,77 @@
+package models
+
+import (
+	"net/mail"
+	"time"
+)
+
+// UserGroup is a node of the tenant tree. A group without a parent is a
+// tenant; everything stored belongs to one group.
+type UserGroup struct {
+	ID        int64     `json:"id" gorm:"primaryKey"`
+	Name      string    `json:"name"`
+	Parent    *int64    `json:"parent"`
+	Admin     int       `json:"admin"`
+	CreatedAt time.Time `json:"createdAt" gorm:"autoCreateTime"`
+	UpdatedAt time.Time `json:"updatedAt" gorm:"autoUpdateTime"`
+}
+
+// Validate checks the name and the admin flag.
+func (g *UserGroup) Validate() error {
+	if g.Admin != 0 && g.Admin != 1 {
+		return FieldError("admin", "must be 0 or 1")
+	}
+	return required("name", g.Name)
+}
+
+// Language is a language emails can be written in.
+type Language struct {
+	ID        int64     `json:"id" gorm:"primaryKey"`
+	UserGroup *int64    `json:"userGroup"`
+	Name      string    `json:"name"`
+	Language  string    `json:"language"`
+	Locale    string    `json:"locale"`
+	CreatedAt time.Time `json:"createdAt" gorm:"autoCreateTime"`
+	UpdatedAt time.Time `json:"updatedAt" gorm:"autoUpdateTime"`
+}
+
+// User is a manager who logs in to the API and the console.
+type User struct {
+	Base
+	Username       string     `json:"username"`
+	Email          string     `json:"email"`
+	Language       *int64     `json:"language"`
+	EmailConfirmed int        `json:"emailConfirmed" gorm:"->"`
+	DisabledAt     *time.Time `json:"disabledAt" gorm:"->"`
+	PasswordHash   *string    `json:"-" gorm:"->"`
+}
+
+// Validate checks the username and email.
+func (u *User) Validate() error {
+	if err := required("username", u.Username); err != nil {
+		return err
+	}
+	if len(u.Username) > 100 {
+		return FieldError("username", "at most 100 characters")
+	}
+	return ValidateEmail("email", u.Email)
+}
+
+// Refs returns the language.
+func (u *User) Refs() []Ref { return nil }
+
+// ValidateEmail checks that s is one plain email address.
+func ValidateEmail(field, s string) error {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s {
+		return FieldError(field, "must be a valid email address")
+	}
+	return nil
+}
+
+// Tokens is the answer to a login: a short-lived access token and a refresh
+// token that can be used once.
+type Tokens struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+}

@@ -1,0 +1,102 @@
+// Package pg stores vendrule's data in PostgreSQL with gorm. Every query of a
+// tenant-owned resource goes through Tenant, so that nobody sees another
+// tenant's rows.
+package pg
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/vendrule/vendrule/migrations"
+)
+
+// DB is the database handle shared by the stores.
+type DB struct {
+	*gorm.DB
+	SQL *sql.DB
+}
+
+// Open connects to the PostgreSQL server at url and checks that it answers.
+func Open(ctx context.Context, url string) (*DB, error) {
+	g, err := gorm.Open(postgres.Open(url), &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		TranslateError:         false,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	sqlDB.SetMaxOpenConns(40)
+	sqlDB.SetMaxIdleConns(40)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return &DB{DB: g, SQL: sqlDB}, nil
+}
+
+// Close closes the connection pool.
+func (db *DB) Close() error { return db.SQL.Close() }
+
+// Migrations returns a goose provider over the embedded migrations. A session
+// lock keeps replicas that start together from migrating at once.
+func (db *DB) Migrations() (*goose.Provider, error) {
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db.SQL, migrations.FS,
+		goose.WithSessionLocker(locker))
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	return p, nil
+}
+
+// Migrate applies every pending migration.
+func (db *DB) Migrate(ctx context.Context) error {
+	p, err := db.Migrations()
+	if err != nil {
+		return err
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate up: %w", err)
+	}
+	for _, r := range results {
+		slog.Info("migration applied", "version", r.Source.Version, "path", r.Source.Path)
+	}
+	return nil
+}
+
+// Current reports whether every embedded migration is applied.
+func (db *DB) Current(ctx context.Context) (bool, error) {
+	p, err := db.Migrations()
+	if err != nil {
+		return false, err
+	}
+	pending, err := p.HasPending(ctx)
+	return !pending, err
+}
+
+// Tx runs fn in a transaction.
+func (db *DB) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return mapError(db.WithContext(ctx).Transaction(fn))
+}

@@ -1,0 +1,90 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/vendrule/vendrule/models"
+)
+
+// decode reads the JSON body strictly into v: unknown fields, wrong types,
+// trailing data and malformed JSON are EINVALID naming the field; a body over
+// the limit is ETOOLARGE.
+func decode(c *gin.Context, v any) error {
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return models.Errorf(models.ETOOLARGE, "request body is larger than %d bytes", tooLarge.Limit)
+		}
+		return models.Errorf(models.EINVALID, "cannot read request body")
+	}
+	return decodeBytes(body, v)
+}
+
+func decodeBytes(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return models.Errorf(models.EINVALID, "request body is empty; send a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if dec.More() {
+		return models.Errorf(models.EINVALID, "request body holds more than one JSON value")
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return models.Errorf(models.EINVALID, "request body must be a JSON %s, not %s", typeName(typeErr.Type.Kind().String()), typeErr.Value)
+		}
+		return models.FieldError(field, "must be %s, not %s", typeName(typeErr.Type.Kind().String()), typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		return models.Errorf(models.EINVALID, "malformed JSON at byte %d: %v", syntaxErr.Offset, err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return models.Errorf(models.EINVALID, "malformed JSON: unexpected end of body")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return models.FieldError(field, "unknown field")
+	}
+	var coded *models.Error
+	if errors.As(err, &coded) {
+		return coded
+	}
+	return models.Errorf(models.EINVALID, "invalid JSON: %v", err)
+}
+
+func typeName(kind string) string {
+	switch kind {
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "a whole number"
+	case "float32", "float64":
+		return "a number"
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice", "array":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	case "ptr":
+		return "a value of another type"
+	}
+	return fmt.Sprintf("a %s", kind)
+}

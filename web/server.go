@@ -1,0 +1,89 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/vendrule/vendrule/engine/fleet"
+	"github.com/vendrule/vendrule/engine/identity"
+	"github.com/vendrule/vendrule/models"
+	"github.com/vendrule/vendrule/models/pg"
+)
+
+// DefaultBodyLimit is the largest request body accepted.
+const DefaultBodyLimit = 1 << 20
+
+// Deps are what the HTTP layer is built on.
+type Deps struct {
+	DB        *pg.DB
+	Identity  *identity.Service
+	Fleet     *fleet.Service
+	Registry  *prometheus.Registry
+	Log       *slog.Logger
+	BodyLimit int64
+}
+
+// NewRouter builds the gin engine with every route of the service.
+func NewRouter(d Deps) *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	if d.BodyLimit == 0 {
+		d.BodyLimit = DefaultBodyLimit
+	}
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true
+	r.Use(requestID(), accessLog(d.Log), newHTTPMetrics(d.Registry).handler(), recovery(), bodyLimit(d.BodyLimit))
+	r.NoRoute(func(c *gin.Context) { fail(c, models.Errorf(models.ENOTFOUND, "no route %s", c.Request.URL.Path)) })
+	r.NoMethod(func(c *gin.Context) {
+		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, ErrorBody{
+			Message: "method " + c.Request.Method + " is not allowed here", Code: "method_not_allowed"})
+	})
+
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", readyz(d.DB))
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
+
+	api := r.Group("/api/v1")
+	authed := api.Group("", authenticate(d.Identity))
+	managers := authed.Group("", managersOnly)
+	registerAuthRoutes(api, managers, d.Identity)
+	registerUserRoutes(managers, d.DB, d.Identity)
+	registerFleetRoutes(managers, d.DB, d.Fleet, d.Identity)
+	registerDeviceRoutes(authed)
+	return r
+}
+
+// readyz answers 200 when the database answers and the schema is current.
+func readyz(db *pg.DB) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+		defer cancel()
+		current, err := db.Current(ctx)
+		switch {
+		case err != nil:
+			c.JSON(http.StatusServiceUnavailable, ErrorBody{Message: "database unavailable", Code: models.EUNAVAILABLE})
+		case !current:
+			c.JSON(http.StatusServiceUnavailable, ErrorBody{Message: "migrations pending", Code: models.EUNAVAILABLE})
+		default:
+			c.JSON(http.StatusOK, gin.H{"status": "ready"})
+		}
+	}
+}
+
+// registerDeviceRoutes registers the routes a vending machine may call.
+func registerDeviceRoutes(g *gin.RouterGroup) {
+	g.GET("/device/whoami", func(c *gin.Context) {
+		s := scopeOf(c)
+		if !s.IsDevice() {
+			fail(c, models.Errorf(models.EFORBIDDEN, "this route is for machine keys"))
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"machine": s.MachineID, "deviceId": s.DeviceID})
+	})
+}
