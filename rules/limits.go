@@ -1,0 +1,60 @@
+package rules
+
+import "time"
+
+// Compile-time limits. They are constants because compiled programs are
+// cached by source text alone.
+const (
+	// MaxSourceBytes is the longest expression source accepted.
+	MaxSourceBytes = 4096
+	// MaxNodes is the largest expression, in syntax tree nodes, accepted.
+	MaxNodes = 500
+)
+
+// Limits bound one evaluation.
+//
+// expr's virtual machine cannot be preempted, so a wall-clock deadline alone
+// would be a promise we cannot keep. Evaluation is bounded by counting
+// instead, and the deadline is checked where the counting happens:
+//
+//   - MemoryBudget is handed to expr's VM, which charges ranges (1..n),
+//     array and map literals and sortBy results against it and fails with
+//     "memory budget exceeded".
+//   - Every predicate body (the second argument of any, all, none, one,
+//     filter, map, count, sum, find, reduce, sortBy, groupBy, …) is rewritten
+//     at compile time to first call a hidden meter, which counts iterations
+//     against MaxIterations and, every 64 iterations, checks the context and
+//     the deadline (the context's deadline or Timeout from the start,
+//     whichever is earlier).
+//   - String concatenation with + is rewritten to a metered call that charges
+//     the bytes produced against MaxStringBytes and checks the deadline too.
+//   - Builtins that can multiply data without the VM noticing (repeat,
+//     replace, join, concat, flatten, the JSON and base64 codecs, toPairs,
+//     fromPairs) and the clock builtins (now, date, timezone) are disabled.
+//
+// Between two checks a program runs at most one predicate body or one
+// top-level pass over its at most MaxNodes nodes, so it can overrun the
+// deadline only by that much work; with the defaults that is well under a
+// millisecond for realistic data. The deadline is not checked at all by an
+// expression without loops and concatenation, which needs no check: its
+// running time is bounded by its size.
+type Limits struct {
+	// Timeout is the wall-clock budget of one evaluation; 0 means only the
+	// context's deadline applies.
+	Timeout time.Duration
+	// MemoryBudget is expr's VM memory budget, in elements.
+	MemoryBudget uint
+	// MaxIterations bounds the predicate body runs of one evaluation.
+	MaxIterations int64
+	// MaxStringBytes bounds the bytes made by string concatenation.
+	MaxStringBytes int64
+}
+
+// DefaultLimits apply to every evaluation. Change them only at start-up,
+// before the first evaluation: they are read without synchronisation.
+var DefaultLimits = Limits{
+	Timeout:        20 * time.Millisecond,
+	MemoryBudget:   100_000,
+	MaxIterations:  100_000,
+	MaxStringBytes: 1 << 20,
+}
