@@ -3,6 +3,7 @@
 package web
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -45,8 +46,9 @@ func fail(c *gin.Context, err error) {
 			"request_id", c.GetString(requestIDKey), "path", c.Request.URL.Path)
 	}
 	body := ErrorBody{Message: models.MessageOf(err), Code: code}
-	if e, ok := err.(*models.Error); ok {
-		body.Fields = e.Fields
+	var coded *models.Error
+	if errors.As(err, &coded) {
+		body.Fields = coded.Fields
 	}
 	c.AbortWithStatusJSON(status, body)
 }
