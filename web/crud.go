@@ -44,12 +44,7 @@ func (h crud[T, P]) list(c *gin.Context) {
 
 // listResource answers one page of r with X-Total-Count.
 func listResource[T any](c *gin.Context, db *pg.DB, r *models.Resource) {
-	values, err := queryValues(c)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	q, err := models.ParseListQuery(values, r.Columns)
+	_, q, err := listQuery(c, r)
 	if err != nil {
 		fail(c, err)
 		return
@@ -167,12 +162,7 @@ func pathID(c *gin.Context) (int64, bool) {
 // the allow-list (all of them by default); where and sort work as in lists.
 func exportHandler(db *pg.DB, r *models.Resource) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		values, err := queryValues(c)
-		if err != nil {
-			fail(c, err)
-			return
-		}
-		q, err := models.ParseListQuery(values, r.Columns)
+		values, q, err := listQuery(c, r)
 		if err != nil {
 			fail(c, err)
 			return
@@ -217,6 +207,16 @@ func exportColumns(requested []string, allowed models.Columns) (names, cols []st
 		names, cols = append(names, n), append(cols, col)
 	}
 	return names, cols, nil
+}
+
+// listQuery parses the query string and the list parameters of r in it.
+func listQuery(c *gin.Context, r *models.Resource) (url.Values, models.ListQuery, error) {
+	values, err := queryValues(c)
+	if err != nil {
+		return nil, models.ListQuery{}, err
+	}
+	q, err := models.ParseListQuery(values, r.Columns)
+	return values, q, err
 }
 
 // queryValues parses the query string strictly: a malformed one is EINVALID

@@ -95,13 +95,7 @@ func (s *Service) UpdateUser(ctx context.Context, sc models.Scope, u *models.Use
 	if err := requireAdmin(sc); err != nil && u.ID != sc.UserID {
 		return err
 	}
-	if !sc.Sees(u.UserGroup) {
-		return models.FieldError("userGroup", "refers to an unknown user group")
-	}
-	if err := u.Validate(); err != nil {
-		return err
-	}
-	if err := s.checkLanguage(ctx, sc, u.Language); err != nil {
+	if err := s.checkUser(ctx, sc, u); err != nil {
 		return err
 	}
 	res := s.DB.WithContext(ctx).Table("users").Scopes(pg.Tenant(sc, "user_group")).Where("id = ?", u.ID).

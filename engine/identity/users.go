@@ -30,13 +30,7 @@ func (s *Service) CreateUser(ctx context.Context, sc models.Scope, u *models.Use
 	if u.UserGroup == 0 {
 		u.UserGroup = sc.GroupID
 	}
-	if !sc.Sees(u.UserGroup) {
-		return models.FieldError("userGroup", "refers to an unknown user group")
-	}
-	if err := u.Validate(); err != nil {
-		return err
-	}
-	if err := s.checkLanguage(ctx, sc, u.Language); err != nil {
+	if err := s.checkUser(ctx, sc, u); err != nil {
 		return err
 	}
 	return s.DB.Tx(ctx, func(tx *gorm.DB) error {
@@ -45,6 +39,17 @@ func (s *Service) CreateUser(ctx context.Context, sc models.Scope, u *models.Use
 		}
 		return s.mailToken(tx, u, purposeActivate)
 	})
+}
+
+// checkUser validates u and that its group and language are in the scope.
+func (s *Service) checkUser(ctx context.Context, sc models.Scope, u *models.User) error {
+	if !sc.Sees(u.UserGroup) {
+		return models.FieldError("userGroup", "refers to an unknown user group")
+	}
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	return s.checkLanguage(ctx, sc, u.Language)
 }
 
 func (s *Service) checkLanguage(ctx context.Context, sc models.Scope, id *int64) error {
