@@ -172,18 +172,24 @@ func exportHandler(db *pg.DB, r *models.Resource) gin.HandlerFunc {
 			fail(c, err)
 			return
 		}
-		c.Header("Content-Type", "text/csv; charset=utf-8")
-		c.Header("Content-Disposition", `attachment; filename="`+r.Name+`.csv"`)
-		c.Status(http.StatusOK)
 		w := csv.NewWriter(c.Writer)
-		_ = w.Write(names)
+		start := func() {
+			c.Header("Content-Type", "text/csv; charset=utf-8")
+			c.Header("Content-Disposition", `attachment; filename="`+r.Name+`.csv"`)
+			c.Status(http.StatusOK)
+			_ = w.Write(names)
+		}
 		n := 0
-		err = pg.Export(c.Request.Context(), db.DB, scopeOf(c), r, q, cols, func(rec []string) error {
+		err = pg.Export(c.Request.Context(), db.DB, scopeOf(c), r, q, cols, start, func(rec []string) error {
 			if n++; n%1000 == 0 {
 				w.Flush()
 			}
 			return w.Write(rec)
 		})
+		if err != nil && !c.Writer.Written() {
+			fail(c, err)
+			return
+		}
 		w.Flush()
 		if err != nil {
 			// Headers are gone; all we can do is end the stream short and log.

@@ -26,6 +26,8 @@ func mapError(err error) error {
 		return err
 	case errors.Is(err, gorm.ErrRecordNotFound):
 		return models.Errorf(models.ENOTFOUND, "not found")
+	case isConnError(err): // before PgError: a refused connection wraps the server's FATAL error
+		return &models.Error{Code: models.EUNAVAILABLE, Message: "database unavailable"}
 	case errors.As(err, &pgErr):
 		return mapPgError(pgErr, err)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -71,7 +73,8 @@ func isConnError(err error) bool {
 	}
 	msg := err.Error()
 	return strings.Contains(msg, "connection refused") || strings.Contains(msg, "bad connection") ||
-		strings.Contains(msg, "driver: bad connection") || strings.Contains(msg, "conn closed")
+		strings.Contains(msg, "driver: bad connection") || strings.Contains(msg, "conn closed") ||
+		strings.Contains(msg, "database is closed")
 }
 
 // MapError is mapError for the other store packages.

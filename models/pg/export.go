@@ -13,9 +13,10 @@ import (
 
 // Export streams the rows of r that s may see, filtered and sorted by q, as
 // text cells of the SQL columns cols, one row at a time, so that exports of
-// any size never sit in memory.
+// any size never sit in memory. start is called once the query has run and
+// before the first row, so that a query error can still be answered as such.
 func Export(ctx context.Context, db *gorm.DB, s models.Scope, r *models.Resource, q models.ListQuery,
-	cols []string, emit func([]string) error) error {
+	cols []string, start func(), emit func([]string) error) error {
 	rows, err := applyOrder(applyFilters(scoped(ctx, db, s, r), q.Filters), q).Select(cols).Rows()
 	if err != nil {
 		return mapError(err)
@@ -27,7 +28,12 @@ func Export(ctx context.Context, db *gorm.DB, s models.Scope, r *models.Resource
 		ptrs[i] = &vals[i]
 	}
 	record := make([]string, len(cols))
-	for rows.Next() {
+	more := rows.Next()
+	if !more && rows.Err() != nil {
+		return mapError(rows.Err())
+	}
+	start()
+	for ; more; more = rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return mapError(err)
 		}

@@ -1,0 +1,9 @@
+package web_test
+
+import (
+	"testing"
+
+	"github.com/vendrule/vendrule/models/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
