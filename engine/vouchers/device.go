@@ -1,0 +1,132 @@
+package vouchers
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/vendrule/vendrule/models"
+	"github.com/vendrule/vendrule/models/pg"
+	"github.com/vendrule/vendrule/rules"
+)
+
+// device is the machine behind a deviceId, with its location and groups.
+type device struct {
+	MachineID      int64
+	Name           string
+	Hostname       string
+	Tag            string
+	LocationID     int64
+	LocationName   string
+	City           string
+	Country        string
+	ExternalRef    string
+	TimeZone       string
+	MachineGroups  models.IDList
+	LocationGroups models.IDList
+}
+
+// resolveDevice returns the machine whose hostname is deviceID. A device
+// may only speak for itself; a manager for any machine it can see. Returns
+// EINVALID, EFORBIDDEN.
+func (s *Service) resolveDevice(ctx context.Context, sc models.Scope, deviceID string) (*device, error) {
+	if deviceID == "" {
+		return nil, models.FieldError("deviceId", "is required")
+	}
+	if sc.IsDevice() && deviceID != sc.DeviceID {
+		return nil, models.Errorf(models.EFORBIDDEN, "deviceId must be this device's own id")
+	}
+	var d device
+	err := s.DB.WithContext(ctx).Raw(`SELECT m.id AS machine_id, m.name, m.hostname, m.tag,
+			l.id AS location_id, l.name AS location_name, l.city, l.country, l.external_ref, l.time_zone,
+			ARRAY(SELECT g.id FROM machine_groups g WHERE m.id = ANY (g.machines)) AS machine_groups,
+			ARRAY(SELECT g.id FROM location_groups g WHERE l.id = ANY (g.locations)) AS location_groups
+		FROM machines m JOIN locations l ON l.id = m.location
+		WHERE m.hostname = ? AND m.user_group IN ?`, deviceID, groupsOf(sc)).Scan(&d).Error
+	if err != nil {
+		return nil, pg.MapError(err)
+	}
+	if d.MachineID == 0 {
+		return nil, models.Errorf(models.EFORBIDDEN, "deviceId %q is not a machine you can see", deviceID)
+	}
+	return &d, nil
+}
+
+// groupsOf returns the scope's groups, never empty (an empty IN list is a
+// syntax error).
+func groupsOf(sc models.Scope) []int64 {
+	if len(sc.Groups) == 0 {
+		return []int64{-1}
+	}
+	return sc.Groups
+}
+
+func (d *device) place() Place {
+	return Place{MachineID: d.MachineID, Hostname: d.Hostname, MachineGroups: d.MachineGroups,
+		LocationID: d.LocationID, LocationExternalRef: d.ExternalRef, LocationGroups: d.LocationGroups}
+}
+
+// requester names who asked, for the voucher logs.
+func requester(sc models.Scope, deviceID string) string {
+	if sc.IsDevice() {
+		return deviceID
+	}
+	return fmt.Sprintf("user:%d as %s", sc.UserID, deviceID)
+}
+
+func (d *device) locationLabel() string {
+	return strconv.FormatInt(d.LocationID, 10) + " " + d.LocationName
+}
+
+// env returns the redemption rules' environment.
+func (d *device) env(t *target, st Settings, cnt Counters, o *Order, dm *Demand, now time.Time) *rules.RedemptionEnv {
+	e := &rules.RedemptionEnv{
+		Device:  rules.Device{ID: d.Hostname},
+		Machine: rules.Machine{ID: d.MachineID, Name: d.Name, Hostname: d.Hostname, Tag: d.Tag, MachineGroups: d.MachineGroups},
+		Location: rules.Location{ID: d.LocationID, Name: d.LocationName, City: d.City, Country: d.Country,
+			ExternalRef: d.ExternalRef, TimeZone: d.TimeZone, LocationGroups: d.LocationGroups},
+		Voucher: rules.Voucher{ID: t.V.ID, Code: t.V.Code, Type: t.V.Type, Value: st.Value, Balance: Balance(st, cnt),
+			RedemptionCount: cnt.RedemptionCount, RedemptionLimit: st.RedemptionLimit,
+			AmountRedeemed: cnt.AmountRedeemed, TotalRedemptionCount: t.V.TotalRedemptionCount},
+		Campaign: rules.Campaign{ID: t.C.ID, Name: t.C.Name, Type: t.C.Type},
+		Now:      now.In(st.Location),
+	}
+	if o != nil {
+		e.Order = rules.Order{ID: o.ID, Amount: o.Total()}
+		for _, it := range o.Items {
+			e.Order.Items = append(e.Order.Items, rules.OrderItem{ProductID: it.ProductID, Quantity: it.Quantity, Price: it.Price})
+		}
+	}
+	if dm != nil {
+		e.Demand = rules.Demand{Amount: dm.Amount}
+	}
+	return e
+}
+
+// target is a voucher with its campaign.
+type target struct {
+	V models.Voucher
+	C models.Campaign
+}
+
+// loadTarget reads the voucher with code that sc can see, and its campaign;
+// lock takes the voucher's row lock. found is false for an unknown code.
+func loadTarget(ctx context.Context, tx *gorm.DB, sc models.Scope, code string, lock bool) (*target, bool, error) {
+	q := `SELECT * FROM vouchers WHERE code = ? AND user_group IN ?`
+	if lock {
+		q += ` FOR UPDATE`
+	}
+	var vs []models.Voucher
+	if err := tx.WithContext(ctx).Raw(q, code, groupsOf(sc)).Scan(&vs).Error; err != nil {
+		return nil, false, pg.MapError(err)
+	}
+	if len(vs) == 0 {
+		return nil, false, nil
+	}
+	t := &target{V: vs[0]}
+	err := tx.WithContext(ctx).Raw(`SELECT * FROM campaigns WHERE id = ?`, t.V.Campaign).Scan(&t.C).Error
+	return t, true, pg.MapError(err)
+}
