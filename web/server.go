@@ -12,6 +12,8 @@ import (
 
 	"github.com/vendrule/vendrule/engine/fleet"
 	"github.com/vendrule/vendrule/engine/identity"
+	"github.com/vendrule/vendrule/engine/ingest"
+	"github.com/vendrule/vendrule/engine/vouchers"
 	"github.com/vendrule/vendrule/models"
 	"github.com/vendrule/vendrule/models/pg"
 )
@@ -24,6 +26,8 @@ type Deps struct {
 	DB        *pg.DB
 	Identity  *identity.Service
 	Fleet     *fleet.Service
+	Ingest    *ingest.Service // nil: events are stored without an OnStored hook
+	Vouchers  *vouchers.Service
 	Registry  *prometheus.Registry
 	Log       *slog.Logger
 	BodyLimit int64
@@ -37,6 +41,7 @@ func NewRouter(d Deps) *gin.Engine {
 	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	_ = r.SetTrustedProxies(nil) // ClientIP = the peer address; X-Forwarded-For is not trusted
 	r.ContextWithFallback = true
 	r.Use(requestID(), accessLog(d.Log), newHTTPMetrics(d.Registry).handler(), recovery(), bodyLimit(d.BodyLimit))
 	r.NoRoute(func(c *gin.Context) { fail(c, models.Errorf(models.ENOTFOUND, "no route %s", c.Request.URL.Path)) })
@@ -56,6 +61,9 @@ func NewRouter(d Deps) *gin.Engine {
 	registerUserRoutes(managers, d.DB, d.Identity)
 	registerFleetRoutes(managers, d.DB, d.Fleet, d.Identity)
 	registerDeviceRoutes(authed)
+	registerVoucherRoutes(managers, authed, d.DB, d.Vouchers)
+	registerIngestRoutes(authed, managers, d.DB, d.Ingest)
+	registerObserverRoutes(managers, d.DB)
 	return r
 }
 

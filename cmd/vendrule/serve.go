@@ -15,6 +15,8 @@ import (
 
 	"github.com/vendrule/vendrule/engine/fleet"
 	"github.com/vendrule/vendrule/engine/identity"
+	"github.com/vendrule/vendrule/engine/ingest"
+	"github.com/vendrule/vendrule/engine/vouchers"
 	"github.com/vendrule/vendrule/models/pg"
 	"github.com/vendrule/vendrule/models/pg/pgembed"
 	"github.com/vendrule/vendrule/web"
@@ -72,9 +74,14 @@ func (m *Main) Open(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(m.DB.SQL, "vendrule"))
+	vs := vouchers.New(m.DB)
+	if err := vs.Resume(ctx); err != nil { // redo generations a crash cut short
+		return err
+	}
 	router := web.NewRouter(web.Deps{
 		DB: m.DB, Identity: ids, Fleet: &fleet.Service{DB: m.DB, Now: time.Now},
-		Registry: reg, Log: slog.Default(),
+		Ingest:   &ingest.Service{DB: m.DB, Now: time.Now},
+		Vouchers: vs, Registry: reg, Log: slog.Default(),
 	})
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
