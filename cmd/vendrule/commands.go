@@ -16,7 +16,7 @@ import (
 func migrate(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
 	m := NewMain(cfg)
 	defer m.Close()
-	if err := m.openDB(ctx); err != nil {
+	if err := m.openDB(ctx, true); err != nil {
 		return err
 	}
 	p, err := m.DB.Migrations()
@@ -69,7 +69,7 @@ func userCmd(ctx context.Context, cfg Config, args []string, stdin io.Reader, st
 	}
 	m := NewMain(cfg)
 	defer m.Close()
-	if err := m.openDB(ctx); err != nil {
+	if err := m.openDB(ctx, true); err != nil {
 		return err
 	}
 	if err := m.DB.Migrate(ctx); err != nil {

@@ -35,16 +35,23 @@ type Main struct {
 // NewMain returns a service for cfg; Open starts it.
 func NewMain(cfg Config) *Main { return &Main{Config: cfg} }
 
-// openDB connects to DATABASE_URL, or starts the embedded PostgreSQL.
-func (m *Main) openDB(ctx context.Context) error {
+// openDB connects to DATABASE_URL, or starts the embedded PostgreSQL. With
+// share set, an embedded server that a running `serve` already keeps is used
+// as it is, so that `user add` and `migrate` work beside it.
+func (m *Main) openDB(ctx context.Context, share bool) error {
 	url := m.Config.DatabaseURL
 	if url == "" {
 		srv, err := pgembed.Start(ctx, m.Config.DataDir, slog.Default())
-		if err != nil {
+		switch {
+		case share && errors.Is(err, pgembed.ErrRunning):
+			if url, err = pgembed.RunningURL(m.Config.DataDir); err != nil {
+				return err
+			}
+		case err != nil:
 			return err
+		default:
+			m.embedded, url = srv, srv.URL()
 		}
-		m.embedded, url = srv, srv.URL()
-		slog.Info("embedded PostgreSQL started", "data", m.Config.DataDir)
 	}
 	db, err := pg.Open(ctx, url)
 	if err != nil {
@@ -56,7 +63,7 @@ func (m *Main) openDB(ctx context.Context) error {
 
 // Open connects the database, applies migrations and starts listening.
 func (m *Main) Open(ctx context.Context) error {
-	if err := m.openDB(ctx); err != nil {
+	if err := m.openDB(ctx, false); err != nil {
 		return err
 	}
 	if err := m.DB.Migrate(ctx); err != nil {

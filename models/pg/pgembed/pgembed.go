@@ -133,6 +133,19 @@ func checkShellSafe(path string) error {
 	return nil
 }
 
+// ErrRunning means a server already runs on the data dir.
+var ErrRunning = errors.New("already running")
+
+// RunningURL returns the URL of the server that another process (a running
+// `vendrule serve`) keeps on dataDir, for one-off commands that share it.
+func RunningURL(dataDir string) (string, error) {
+	p, err := newPaths(dataDir)
+	if err != nil {
+		return "", err
+	}
+	return (&Server{paths: p}).URL(), nil
+}
+
 // URL returns a connection URL for database postgres as user postgres over
 // the server's unix socket, usable by libpq and pgx. Query values are
 // percent-encoded the way libpq decodes them: a space is %20, not +.
@@ -198,8 +211,8 @@ func (s *Server) initIfNeeded(ctx context.Context) error {
 func (s *Server) checkNotRunning(ctx context.Context) error {
 	out, err := s.run(ctx, "pg_ctl", "status", "-D", s.paths.pgdata)
 	if err == nil {
-		return fmt.Errorf("embedded PostgreSQL: a server is already running on %s (%s): stop it (is another vendrule serve running?) or use another data dir",
-			s.paths.pgdata, firstLine(out))
+		return fmt.Errorf("embedded PostgreSQL: a server is already running on %s (%s): stop it (is another vendrule serve running?) or use another data dir: %w",
+			s.paths.pgdata, firstLine(out), ErrRunning)
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("embedded PostgreSQL: %w", ctx.Err())
