@@ -2,9 +2,7 @@ package ingest
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -98,27 +96,9 @@ type machineRemote struct{ machine, remote int64 }
 // insertEvents inserts events, skipping those already stored, and returns
 // the new ones with their ids.
 func insertEvents(ctx context.Context, tx *gorm.DB, events []models.Event) ([]models.Event, error) {
-	rows := make([][]any, len(events))
-	index := make(map[machineRemote]int, len(events))
-	for i := len(events) - 1; i >= 0; i-- {
-		e := events[i]
-		rows[i] = []any{e.UserGroup, e.Machine, e.Location, e.Remote, e.Code, e.ErrorIdentity, e.Type,
-			e.IsResolvable, e.OccurredAt, e.TimeZone, e.Duration, e.ExtraData, e.ResolvedAt, e.State}
-		index[machineRemote{e.Machine, e.Remote}] = i // the first of in-batch duplicates wins
-	}
-	stored := make([]models.Event, 0, len(events))
-	err := insertRows(ctx, tx, "logs", eventColumns, rows,
-		"ON CONFLICT (machine, remote) DO NOTHING RETURNING id, machine, remote, created_at, updated_at",
-		func(r *sql.Rows) error {
-			var id, machine, remote int64
-			var created, updated time.Time
-			if err := r.Scan(&id, &machine, &remote, &created, &updated); err != nil {
-				return err
-			}
-			e := events[index[machineRemote{machine, remote}]]
-			e.ID, e.CreatedAt, e.UpdatedAt = id, created, updated
-			stored = append(stored, e)
-			return nil
-		})
-	return stored, err
+	return insertNew(ctx, tx, "logs", eventColumns, events, func(e *models.Event) (machineRemote, []any) {
+		return machineRemote{e.Machine, e.Remote}, []any{e.UserGroup, e.Machine, e.Location, e.Remote, e.Code,
+			e.ErrorIdentity, e.Type, e.IsResolvable, e.OccurredAt, e.TimeZone, e.Duration, e.ExtraData,
+			e.ResolvedAt, e.State}
+	})
 }

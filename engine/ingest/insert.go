@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
+	"github.com/vendrule/vendrule/models"
 	"github.com/vendrule/vendrule/models/pg"
 )
 
@@ -73,4 +75,38 @@ func valuesQuery(table string, cols []string, rows [][]any) (string, []any) {
 		b.WriteByte(')')
 	}
 	return b.String(), args
+}
+
+// insertNew inserts items, skipping those already stored for the same
+// (machine, remote), and returns the new ones with their ids. row gives an
+// item's idempotency key and column values; the first of in-batch
+// duplicates wins.
+func insertNew[T any, P interface {
+	*T
+	Meta() *models.Base
+}](ctx context.Context, tx *gorm.DB, table string, cols []string, items []T,
+	row func(P) (machineRemote, []any)) ([]T, error) {
+	rows := make([][]any, len(items))
+	index := make(map[machineRemote]int, len(items))
+	for i := len(items) - 1; i >= 0; i-- {
+		key, values := row(P(&items[i]))
+		rows[i], index[key] = values, i
+	}
+	stored := make([]T, 0, len(items))
+	err := insertRows(ctx, tx, table, cols, rows,
+		"ON CONFLICT (machine, remote) DO NOTHING RETURNING id, machine, remote, created_at, updated_at",
+		func(r *sql.Rows) error {
+			var key machineRemote
+			var created, updated time.Time
+			var id int64
+			if err := r.Scan(&id, &key.machine, &key.remote, &created, &updated); err != nil {
+				return err
+			}
+			item := items[index[key]]
+			meta := P(&item).Meta()
+			meta.ID, meta.CreatedAt, meta.UpdatedAt = id, created, updated
+			stored = append(stored, item)
+			return nil
+		})
+	return stored, err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -88,30 +87,12 @@ var transactionColumns = []string{"user_group", "machine", "location", "remote",
 // insertTransactions inserts sales, skipping those already stored, and
 // returns the new ones with their ids.
 func insertTransactions(ctx context.Context, tx *gorm.DB, txs []models.RevenueTransaction) ([]models.RevenueTransaction, error) {
-	rows := make([][]any, len(txs))
-	index := make(map[machineRemote]int, len(txs))
-	for i := len(txs) - 1; i >= 0; i-- {
-		t := txs[i]
-		rows[i] = []any{t.UserGroup, t.Machine, t.Location, t.Remote, t.Product, t.Name, t.InternalRef,
-			t.OccurredAt, t.TimeZone, t.OriginalPrice, t.Price, t.Barcode, t.Currency, t.Token, t.Salestype,
-			t.NumPaymentTransactions, t.Pricelist}
-		index[machineRemote{t.Machine, t.Remote}] = i
-	}
-	stored := make([]models.RevenueTransaction, 0, len(txs))
-	err := insertRows(ctx, tx, "revenue_transactions", transactionColumns, rows,
-		"ON CONFLICT (machine, remote) DO NOTHING RETURNING id, machine, remote, created_at, updated_at",
-		func(r *sql.Rows) error {
-			var id, machine, remote int64
-			var created, updated time.Time
-			if err := r.Scan(&id, &machine, &remote, &created, &updated); err != nil {
-				return err
-			}
-			t := txs[index[machineRemote{machine, remote}]]
-			t.ID, t.CreatedAt, t.UpdatedAt = id, created, updated
-			stored = append(stored, t)
-			return nil
+	return insertNew(ctx, tx, "revenue_transactions", transactionColumns, txs,
+		func(t *models.RevenueTransaction) (machineRemote, []any) {
+			return machineRemote{t.Machine, t.Remote}, []any{t.UserGroup, t.Machine, t.Location, t.Remote,
+				t.Product, t.Name, t.InternalRef, t.OccurredAt, t.TimeZone, t.OriginalPrice, t.Price, t.Barcode,
+				t.Currency, t.Token, t.Salestype, t.NumPaymentTransactions, t.Pricelist}
 		})
-	return stored, err
 }
 
 var paymentColumns = []string{"user_group", "revenuetransaction", "machine", "location", "occurred_at",
