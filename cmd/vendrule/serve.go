@@ -16,6 +16,7 @@ import (
 	"github.com/vendrule/vendrule/engine/fleet"
 	"github.com/vendrule/vendrule/engine/identity"
 	"github.com/vendrule/vendrule/engine/ingest"
+	"github.com/vendrule/vendrule/engine/schedule"
 	"github.com/vendrule/vendrule/engine/vouchers"
 	"github.com/vendrule/vendrule/models/pg"
 	"github.com/vendrule/vendrule/models/pg/pgembed"
@@ -30,6 +31,7 @@ type Main struct {
 	embedded *pgembed.Server
 	listener net.Listener
 	server   *http.Server
+	jobs     *schedule.Scheduler
 }
 
 // NewMain returns a service for cfg; Open starts it.
@@ -96,7 +98,17 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.listener = ln
 	m.server = &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	return nil
+	return m.schedule(ids)
+}
+
+// schedule registers the periodic work. It runs on one replica at a time.
+func (m *Main) schedule(ids *identity.Service) error {
+	jobs, err := schedule.New(m.DB, "")
+	if err != nil {
+		return err
+	}
+	m.jobs = jobs
+	return jobs.Every("housekeeping", time.Hour, ids.Purge)
 }
 
 // Addr returns the address the service listens on.
@@ -106,6 +118,7 @@ func (m *Main) Addr() string { return m.listener.Addr().String() }
 func (m *Main) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- m.server.Serve(m.listener) }()
+	m.jobs.Start()
 	slog.Info("serving", "addr", m.Addr())
 	select {
 	case err := <-errc:
@@ -115,10 +128,11 @@ func (m *Main) Run(ctx context.Context) error {
 	slog.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := m.server.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	err := m.server.Shutdown(shutdownCtx)
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
 	}
-	return nil
+	return errors.Join(err, m.jobs.Shutdown())
 }
 
 // Close releases the database and stops the embedded PostgreSQL.
