@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -77,23 +76,22 @@ func (s *Service) mailToken(tx *gorm.DB, u *models.User, purpose string) error {
 	if err != nil {
 		return err
 	}
-	return notify.Enqueue(tx, s.tokenMessage(u, purpose, token))
+	m, err := notify.AccountMessage(tx, s.tokenEmail(u, purpose, token))
+	if err != nil {
+		return err
+	}
+	return notify.Enqueue(tx, m)
 }
 
-func (s *Service) tokenMessage(u *models.User, purpose, token string) notify.Message {
-	group := u.UserGroup
-	m := notify.Message{UserGroup: &group, To: u.Email}
-	hours := int(s.MailTTL / time.Hour)
-	if purpose == purposeActivate {
-		m.Kind, m.Subject = "activation", "Activate your vendrule account"
-		m.Text = fmt.Sprintf("Hello %s,\n\nan account was made for you. Choose a password here:\n%s/activate?token=%s\n\nThe link works once, for %d hours.\n",
-			u.Username, s.BaseURL, token, hours)
-	} else {
-		m.Kind, m.Subject = "password_reset", "Reset your vendrule password"
-		m.Text = fmt.Sprintf("Hello %s,\n\nsomebody asked to reset your password. Choose a new one here:\n%s/reset?token=%s\n\nThe link works once, for %d hours. If it was not you, ignore this email.\n",
-			u.Username, s.BaseURL, token, hours)
+// tokenEmail describes the email that carries token, in u's language.
+func (s *Service) tokenEmail(u *models.User, purpose, token string) notify.AccountEmail {
+	a := notify.AccountEmail{Kind: notify.KindActivation, UserGroup: u.UserGroup, To: u.Email,
+		Username: u.Username, Language: u.Language, Hours: int(s.MailTTL / time.Hour),
+		Link: s.BaseURL + "/activate?token=" + token}
+	if purpose == purposeReset {
+		a.Kind, a.Link = notify.KindPasswordReset, s.BaseURL+"/reset?token="+token
 	}
-	return m
+	return a
 }
 
 // ForgotPassword queues a reset email when email belongs to a user. It says
