@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vendrule/vendrule/engine/alerts"
 	"github.com/vendrule/vendrule/engine/fleet"
 	"github.com/vendrule/vendrule/engine/identity"
 	"github.com/vendrule/vendrule/engine/ingest"
@@ -27,6 +28,7 @@ type Deps struct {
 	Identity  *identity.Service
 	Fleet     *fleet.Service
 	Ingest    *ingest.Service // nil: events are stored without an OnStored hook
+	Alerts    *alerts.Engine  // alerts, status views and backtests
 	Vouchers  *vouchers.Service
 	Registry  *prometheus.Registry
 	Log       *slog.Logger
@@ -64,6 +66,8 @@ func NewRouter(d Deps) *gin.Engine {
 	registerVoucherRoutes(managers, authed, d.DB, d.Vouchers)
 	registerIngestRoutes(authed, managers, d.DB, d.Ingest)
 	registerObserverRoutes(managers, d.DB)
+	registerAlertRoutes(managers, d.DB, d.Alerts)
+	registerNotifyRoutes(managers, d.DB)
 	return r
 }
 

@@ -2,9 +2,10 @@ package main
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"time"
+
+	"github.com/vendrule/vendrule/notify/email"
 )
 
 // Config is the service's configuration, read from the environment.
@@ -36,8 +37,8 @@ func LoadConfig() (Config, error) {
 	}
 	c.Tick = tick
 	if c.SMTPURL != "" {
-		if u, err := url.Parse(c.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") {
-			return c, fmt.Errorf("SMTP_URL must look like smtp://user:pass@host:587?tls=starttls")
+		if _, err := email.ParseURL(c.SMTPURL, c.MailFrom); err != nil {
+			return c, fmt.Errorf("SMTP_URL or MAIL_FROM: %w", err)
 		}
 	}
 	if c.Secret != "" && len(c.Secret) < 32 {

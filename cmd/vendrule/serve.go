@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/vendrule/vendrule/engine/alerts"
 	"github.com/vendrule/vendrule/engine/fleet"
 	"github.com/vendrule/vendrule/engine/identity"
 	"github.com/vendrule/vendrule/engine/ingest"
@@ -20,6 +21,8 @@ import (
 	"github.com/vendrule/vendrule/engine/vouchers"
 	"github.com/vendrule/vendrule/models/pg"
 	"github.com/vendrule/vendrule/models/pg/pgembed"
+	"github.com/vendrule/vendrule/notify"
+	"github.com/vendrule/vendrule/notify/email"
 	"github.com/vendrule/vendrule/web"
 )
 
@@ -87,9 +90,11 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := vs.Resume(ctx); err != nil { // redo generations a crash cut short
 		return err
 	}
+	alertEngine := alerts.New(m.DB)
 	router := web.NewRouter(web.Deps{
 		DB: m.DB, Identity: ids, Fleet: &fleet.Service{DB: m.DB, Now: time.Now},
-		Ingest:   &ingest.Service{DB: m.DB, Now: time.Now},
+		Ingest:   &ingest.Service{DB: m.DB, Now: time.Now, OnStored: alertEngine.OnStored},
+		Alerts:   alertEngine,
 		Vouchers: vs, Registry: reg, Log: slog.Default(),
 	})
 	ln, err := net.Listen("tcp", m.Config.Addr)
@@ -98,17 +103,29 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.listener = ln
 	m.server = &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	return m.schedule(ids)
+	notify.ConsoleURL = m.Config.BaseURL
+	channel, err := email.FromEnv(m.Config.SMTPURL, m.Config.MailFrom)
+	if err != nil {
+		return err
+	}
+	return m.schedule(ids, alertEngine, notify.NewDeliverer(m.DB, channel))
 }
 
-// schedule registers the periodic work. It runs on one replica at a time.
-func (m *Main) schedule(ids *identity.Service) error {
+// schedule registers the periodic work. It runs on one replica at a time;
+// each job claims its work in the database, so a replica that dies mid-job
+// leaves it for the next tick.
+func (m *Main) schedule(ids *identity.Service, alertEngine *alerts.Engine, mail *notify.Deliverer) error {
 	jobs, err := schedule.New(m.DB, "")
 	if err != nil {
 		return err
 	}
 	m.jobs = jobs
-	return jobs.Every("housekeeping", time.Hour, ids.Purge)
+	return errors.Join(
+		jobs.Every("alerts", m.Config.Tick, alertEngine.Tick),
+		jobs.Every("outbox", m.Config.Tick, func(ctx context.Context) error {
+			return errors.Join(mail.Digests(ctx), mail.Drain(ctx))
+		}),
+		jobs.Every("housekeeping", time.Hour, ids.Purge))
 }
 
 // Addr returns the address the service listens on.

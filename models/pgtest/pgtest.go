@@ -58,6 +58,9 @@ func MustOpenDB(tb testing.TB) *pg.DB {
 		drop()
 		tb.Fatalf("pgtest: %v", err)
 	}
+	// Test packages run side by side on one server with a limit of 100
+	// connections; 20 per database is plenty for the concurrency tests.
+	db.SQL.SetMaxOpenConns(20)
 	tb.Cleanup(func() {
 		db.Close()
 		drop()

@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/vendrule/vendrule/engine/alerts"
 	"github.com/vendrule/vendrule/engine/fleet"
 	"github.com/vendrule/vendrule/engine/identity"
 	"github.com/vendrule/vendrule/engine/ingest"
@@ -77,6 +78,7 @@ type Harness struct {
 	Identity *identity.Service
 	Fleet    *fleet.Service
 	Ingest   *ingest.Service
+	Alerts   *alerts.Engine
 	Vouchers *vouchers.Service
 	Registry *prometheus.Registry
 	Router   *gin.Engine
@@ -111,9 +113,12 @@ func New(t testing.TB) *Harness {
 		clients:  map[string]*http.Client{},
 	}
 	h.Vouchers.Now = clock.Now
+	h.Alerts = alerts.New(db)
+	h.Alerts.Now = clock.Now
+	h.Ingest.OnStored = h.Alerts.OnStored
 	t.Cleanup(h.Vouchers.Close) // before the database is dropped
 	h.Router = web.NewRouter(web.Deps{
-		DB: db, Identity: ids, Fleet: h.Fleet, Ingest: h.Ingest, Vouchers: h.Vouchers,
+		DB: db, Identity: ids, Fleet: h.Fleet, Ingest: h.Ingest, Alerts: h.Alerts, Vouchers: h.Vouchers,
 		Registry: h.Registry, Log: slog.New(slog.DiscardHandler),
 	})
 	h.Server = httptest.NewServer(h.Router)
@@ -435,7 +440,48 @@ func (h *Harness) MakeFleet(token, tag string) *Fleet {
 	sub := c("usergroups", map[string]any{"name": u("subgroup"), "admin": 0})
 	member := u("member")
 	c("users", map[string]any{"username": member, "email": member + "@example.test", "userGroup": sub})
+	h.makeNotifyFixtures(f, c, u, member+"@example.test")
+	h.makeAlertFixture(f, tag)
 	return f
+}
+
+// makeAlertFixture adds a resolved alert on the fleet's machine, so that
+// the isolation walks cover /alerts/:id. Its observer lives in a group of
+// its own, so that the tenant's observer lists stay as the test made them.
+func (h *Harness) makeAlertFixture(f *Fleet, tag string) {
+	h.T.Helper()
+	var tenant, hidden, obs, alert int64
+	must := func(err error) {
+		h.T.Helper()
+		if err != nil {
+			h.T.Fatalf("alert fixture: %v", err)
+		}
+	}
+	must(h.DB.Raw("SELECT user_group FROM machines WHERE id = ?", f.IDs["machines"]).Scan(&tenant).Error)
+	must(h.DB.Raw("INSERT INTO user_groups (name) VALUES (?) RETURNING id", h.Unique(tag+"alert-fixtures")).Scan(&hidden).Error)
+	must(h.DB.Raw(`INSERT INTO alert_observers (user_group, name, type, observer, timer, timer_type)
+		VALUES (?, ?, 'event', 'occurrence', 1, 1) RETURNING id`, hidden, h.Unique(tag+"fixture-observer")).Scan(&obs).Error)
+	now := h.Clock.Now()
+	must(h.DB.Raw(`INSERT INTO alerts (user_group, observer, machine, status, started_at, resolved_at, count)
+		VALUES (?, ?, ?, 'resolved', ?, ?, 1) RETURNING id`, tenant, obs, f.IDs["machines"], now, now).Scan(&alert).Error)
+	f.IDs["alerts"] = alert
+}
+
+// makeNotifyFixtures adds an alert group with one active recipient, a
+// language with a translation, and the id of the outbox message (the
+// activation email) sent to email.
+func (h *Harness) makeNotifyFixtures(f *Fleet, c func(string, map[string]any) int64, u func(string) string, email string) {
+	h.T.Helper()
+	ag := c("alertgroups", map[string]any{"name": u("alertgroup")})
+	lang := c("languages", map[string]any{"name": u("lang"), "language": "de", "locale": "de_AT"})
+	c("alertrecipients", map[string]any{"name": u("recipient"), "email": u("recipient") + "@example.test",
+		"alertGroup": ag, "language": lang, "active": true})
+	c("translations", map[string]any{"key": "alert.link", "language": lang, "value": u("Zum Alarm")})
+	var id int64
+	if err := h.DB.Raw("SELECT id FROM outbox WHERE to_address = ? ORDER BY id LIMIT 1", email).Scan(&id).Error; err != nil || id == 0 {
+		h.T.Fatalf("no outbox message to %s: %v", email, err)
+	}
+	f.IDs["notifications"] = id
 }
 
 // LocationBody is a valid new location named name.

@@ -1,0 +1,101 @@
+package alerts
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/vendrule/vendrule/models"
+	"github.com/vendrule/vendrule/models/pg"
+	"github.com/vendrule/vendrule/rules"
+)
+
+// machineInfo is what evaluation and notifications need of a machine: its
+// names, groups, creation, location and effective opening hours.
+type machineInfo struct {
+	ID             int64
+	UserGroup      int64
+	Name           string
+	Hostname       string
+	Tag            string
+	CreatedAt      time.Time
+	Location       int64
+	LocationName   string
+	City           string
+	Country        string
+	ExternalRef    string
+	TimeZone       string
+	MachineGroups  models.IDList
+	LocationGroups models.IDList
+	Hours          *string
+	schedule       Schedule
+}
+
+// machinesSQL loads machines with their location, their groups and the
+// hours in force: the set written last among the machine, its location and
+// their groups (as fleet.Effective picks).
+const machinesSQL = `SELECT m.id, m.user_group, m.name, m.hostname, m.tag, m.created_at, m.location,
+	l.name AS location_name, l.city, l.country, l.external_ref, l.time_zone,
+	COALESCE((SELECT array_agg(g.id ORDER BY g.id) FROM machine_groups g WHERE g.machines @> ARRAY[m.id]), '{}') AS machine_groups,
+	COALESCE((SELECT array_agg(g.id ORDER BY g.id) FROM location_groups g WHERE g.locations @> ARRAY[l.id]), '{}') AS location_groups,
+	(SELECT s.hours::text FROM opening_hour_sets s WHERE
+		   (s.resource = 'machine' AND s.resource_id = m.id)
+		OR (s.resource = 'location' AND s.resource_id = l.id)
+		OR (s.resource = 'machinegroup' AND s.resource_id IN (SELECT g.id FROM machine_groups g WHERE g.machines @> ARRAY[m.id]))
+		OR (s.resource = 'locationgroup' AND s.resource_id IN (SELECT g.id FROM location_groups g WHERE g.locations @> ARRAY[l.id]))
+		ORDER BY s.set_at DESC LIMIT 1) AS hours
+FROM machines m JOIN locations l ON l.id = m.location
+WHERE m.id = ANY(?::bigint[])`
+
+// loadMachines returns the machines with ids, keyed by id.
+func loadMachines(ctx context.Context, tx *gorm.DB, ids []int64) (map[int64]*machineInfo, error) {
+	var rows []*machineInfo
+	if err := tx.WithContext(ctx).Raw(machinesSQL, models.IDList(ids)).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load machines: %w", pg.MapError(err))
+	}
+	out := make(map[int64]*machineInfo, len(rows))
+	for _, m := range rows {
+		m.schedule = schedule(m.Hours, m.TimeZone)
+		out[m.ID] = m
+	}
+	return out, nil
+}
+
+// schedule reads a stored set of hours in the time zone tz; bad or missing
+// hours mean always open, an unknown zone UTC.
+func schedule(hours *string, tz string) Schedule {
+	s := Schedule{Loc: location(tz)}
+	if hours != nil {
+		_ = json.Unmarshal([]byte(*hours), &s.Hours)
+	}
+	return s
+}
+
+func (m *machineInfo) ruleMachine() rules.Machine {
+	return rules.Machine{ID: m.ID, Name: m.Name, Hostname: m.Hostname, Tag: m.Tag, MachineGroups: m.MachineGroups}
+}
+
+func (m *machineInfo) ruleLocation() rules.Location {
+	return rules.Location{ID: m.Location, Name: m.LocationName, City: m.City, Country: m.Country,
+		ExternalRef: m.ExternalRef, TimeZone: m.TimeZone, LocationGroups: m.LocationGroups}
+}
+
+var zones sync.Map // time zone name → *time.Location
+
+// location returns the time zone named tz (UTC when unknown), loading each
+// zone once.
+func location(tz string) *time.Location {
+	if l, ok := zones.Load(tz); ok {
+		return l.(*time.Location)
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		loc = time.UTC
+	}
+	zones.Store(tz, loc)
+	return loc
+}

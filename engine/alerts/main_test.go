@@ -1,0 +1,9 @@
+package alerts
+
+import (
+	"testing"
+
+	"github.com/vendrule/vendrule/models/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
