@@ -33,6 +33,9 @@ type Deps struct {
 	Registry  *prometheus.Registry
 	Log       *slog.Logger
 	BodyLimit int64
+	// TrustedProxies are the addresses or CIDRs whose X-Forwarded-For is
+	// believed; empty: the client address is the peer's (lock-out keys on it).
+	TrustedProxies []string
 }
 
 // NewRouter builds the gin engine with every route of the service.
@@ -43,7 +46,9 @@ func NewRouter(d Deps) *gin.Engine {
 	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	_ = r.SetTrustedProxies(nil) // ClientIP = the peer address; X-Forwarded-For is not trusted
+	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
+		_ = r.SetTrustedProxies(nil) // checked in the configuration; never trust on a bad list
+	}
 	r.ContextWithFallback = true
 	r.Use(requestID(), accessLog(d.Log), newHTTPMetrics(d.Registry).handler(), recovery(), bodyLimit(d.BodyLimit))
 	r.NoRoute(func(c *gin.Context) { fail(c, models.Errorf(models.ENOTFOUND, "no route %s", c.Request.URL.Path)) })

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/vendrule/vendrule/notify/email"
@@ -18,6 +20,7 @@ type Config struct {
 	Secret      string        // VENDRULE_SECRET; empty keeps a generated one in the database
 	Tick        time.Duration // VENDRULE_TICK
 	BaseURL     string        // VENDRULE_BASE_URL: the console address used in emails
+	Proxies     []string      // VENDRULE_TRUSTED_PROXIES: comma-separated addresses or CIDRs
 }
 
 // LoadConfig reads and checks the environment.
@@ -30,6 +33,17 @@ func LoadConfig() (Config, error) {
 		MailFrom:    envOr("MAIL_FROM", "vendrule@localhost"),
 		Secret:      os.Getenv("VENDRULE_SECRET"),
 		BaseURL:     envOr("VENDRULE_BASE_URL", "http://localhost:8080"),
+	}
+	for _, p := range strings.Split(os.Getenv("VENDRULE_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				return c, fmt.Errorf("VENDRULE_TRUSTED_PROXIES: %q is not an address or CIDR", p)
+			}
+		}
+		c.Proxies = append(c.Proxies, p)
 	}
 	tick, err := time.ParseDuration(envOr("VENDRULE_TICK", "30s"))
 	if err != nil || tick < time.Second {

@@ -82,7 +82,7 @@ func TestVersionAndUsage(t *testing.T) {
 }
 
 func TestLoadConfig(t *testing.T) {
-	for _, k := range []string{"DATABASE_URL", "VENDRULE_ADDR", "SMTP_URL", "MAIL_FROM", "VENDRULE_SECRET", "VENDRULE_TICK"} {
+	for _, k := range []string{"DATABASE_URL", "VENDRULE_ADDR", "SMTP_URL", "MAIL_FROM", "VENDRULE_SECRET", "VENDRULE_TICK", "VENDRULE_TRUSTED_PROXIES"} {
 		t.Setenv(k, "")
 	}
 	c, err := LoadConfig()
@@ -90,9 +90,10 @@ func TestLoadConfig(t *testing.T) {
 		t.Errorf("defaults: %+v %v", c, err)
 	}
 	for env, val := range map[string]string{
-		"VENDRULE_TICK":   "soon",
-		"SMTP_URL":        "http://mail.example.test",
-		"VENDRULE_SECRET": "short",
+		"VENDRULE_TICK":            "soon",
+		"SMTP_URL":                 "http://mail.example.test",
+		"VENDRULE_SECRET":          "short",
+		"VENDRULE_TRUSTED_PROXIES": "10.0.0.0/8, proxy.example",
 	} {
 		t.Run(env, func(t *testing.T) {
 			t.Setenv(env, val)
@@ -100,6 +101,10 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("%s=%s: %v", env, val, err)
 			}
 		})
+	}
+	t.Setenv("VENDRULE_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7")
+	if c, err := LoadConfig(); err != nil || len(c.Proxies) != 2 {
+		t.Errorf("trusted proxies: %v %v", c.Proxies, err)
 	}
 	t.Setenv("VENDRULE_TICK", "500ms")
 	if _, err := LoadConfig(); err == nil {

@@ -95,7 +95,7 @@ func (m *Main) Open(ctx context.Context) error {
 		DB: m.DB, Identity: ids, Fleet: &fleet.Service{DB: m.DB, Now: time.Now},
 		Ingest:   &ingest.Service{DB: m.DB, Now: time.Now, OnStored: alertEngine.OnStored},
 		Alerts:   alertEngine,
-		Vouchers: vs, Registry: reg, Log: slog.Default(),
+		Vouchers: vs, Registry: reg, Log: slog.Default(), TrustedProxies: m.Config.Proxies,
 	})
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
