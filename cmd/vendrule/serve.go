@@ -35,6 +35,7 @@ type Main struct {
 	listener net.Listener
 	server   *http.Server
 	jobs     *schedule.Scheduler
+	vouchers *vouchers.Service
 }
 
 // NewMain returns a service for cfg; Open starts it.
@@ -87,6 +88,7 @@ func (m *Main) Open(ctx context.Context) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(m.DB.SQL, "vendrule"))
 	vs := vouchers.New(m.DB)
+	m.vouchers = vs
 	if err := vs.Resume(ctx); err != nil { // redo generations a crash cut short
 		return err
 	}
@@ -108,13 +110,14 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return m.schedule(ids, alertEngine, notify.NewDeliverer(m.DB, channel))
+	return m.schedule(ids, alertEngine, notify.NewDeliverer(m.DB, channel), vs)
 }
 
 // schedule registers the periodic work. It runs on one replica at a time;
 // each job claims its work in the database, so a replica that dies mid-job
 // leaves it for the next tick.
-func (m *Main) schedule(ids *identity.Service, alertEngine *alerts.Engine, mail *notify.Deliverer) error {
+func (m *Main) schedule(ids *identity.Service, alertEngine *alerts.Engine, mail *notify.Deliverer,
+	vs *vouchers.Service) error {
 	jobs, err := schedule.New(m.DB, "")
 	if err != nil {
 		return err
@@ -125,6 +128,8 @@ func (m *Main) schedule(ids *identity.Service, alertEngine *alerts.Engine, mail 
 		jobs.Every("outbox", m.Config.Tick, func(ctx context.Context) error {
 			return errors.Join(mail.Digests(ctx), mail.Drain(ctx))
 		}),
+		// A generation whose replica died mid-way is picked up again.
+		jobs.Every("voucher-generations", time.Minute, vs.Resume),
 		jobs.Every("housekeeping", time.Hour, ids.Purge))
 }
 
@@ -155,6 +160,9 @@ func (m *Main) Run(ctx context.Context) error {
 // Close releases the database and stops the embedded PostgreSQL.
 func (m *Main) Close() error {
 	var errs []error
+	if m.vouchers != nil {
+		m.vouchers.Close() // stops generations before the database goes
+	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
 	}
