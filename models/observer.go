@@ -26,9 +26,8 @@ var (
 	observerKinds = []string{Occurrence, NonOccurrence, NonResolution}
 )
 
-// AlertObserver watches a tenant's events or sales and raises alerts.
-// AlertGroup has no foreign key until the alert groups of the notifications
-// work exist. Condition is an expr condition over rules.ConditionEnv; it is
+// AlertObserver watches a tenant's events or sales and raises alerts to the
+// recipients of AlertGroup (one of the tenant's; none when nil). Condition is an expr condition over rules.ConditionEnv; it is
 // compiled by the caller on save, since models does not import rules.
 type AlertObserver struct {
 	Base
@@ -118,6 +117,7 @@ func (o *AlertObserver) Refs() []Ref {
 	return []Ref{
 		{Field: "error", Table: "error_identities", IDs: IDs(o.Error)},
 		{Field: "machines", Table: "machines", IDs: o.Machines},
+		{Field: "alertGroup", Table: "alert_groups", IDs: IDs(o.AlertGroup)},
 	}
 }
 

@@ -63,6 +63,7 @@ func EnqueueAlert(ctx context.Context, tx *gorm.DB, ev AlertEvent) error {
 		if err != nil {
 			return err
 		}
+		m.At = ev.At
 		return Enqueue(tx, m)
 	})
 }

@@ -126,6 +126,7 @@ func (d *Deliverer) sendDigest(tx *gorm.DB, g *models.AlertGroup, since time.Tim
 		if err != nil {
 			return err
 		}
+		m.At = d.now()
 		return Enqueue(tx, m)
 	})
 }

@@ -3,6 +3,8 @@
 package notify
 
 import (
+	"time"
+
 	"gorm.io/gorm"
 
 	"github.com/vendrule/vendrule/models/pg"
@@ -16,13 +18,20 @@ type Message struct {
 	Subject   string
 	Text      string
 	HTML      string
-	Alert     *int64 // the alert the message is about, if any
+	Alert     *int64    // the alert the message is about, if any
+	At        time.Time // when it was made, by the caller's clock; zero: the database's now()
 }
 
 // Enqueue writes m to the outbox using tx, so that the message exists if and
-// only if the caller's transaction commits.
+// only if the caller's transaction commits. The message is due at m.At, by
+// the same clock the deliverer compares it with.
 func Enqueue(tx *gorm.DB, m Message) error {
-	err := tx.Exec(`INSERT INTO outbox (user_group, kind, to_address, subject, body_text, body_html, alert)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, m.UserGroup, m.Kind, m.To, m.Subject, m.Text, m.HTML, m.Alert).Error
+	var at *time.Time
+	if !m.At.IsZero() {
+		at = &m.At
+	}
+	err := tx.Exec(`INSERT INTO outbox (user_group, kind, to_address, subject, body_text, body_html, alert,
+		created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, COALESCE(?, now()), COALESCE(?, now()))`,
+		m.UserGroup, m.Kind, m.To, m.Subject, m.Text, m.HTML, m.Alert, at, at).Error
 	return pg.MapError(err)
 }

@@ -26,6 +26,7 @@ func TestObserverValidation(t *testing.T) {
 	other := e.h.NewTenant("Bravo", true)
 	bFleet := e.h.MakeFleet(other.AccessToken, "bravo")
 	v := validObserver()
+	group := e.h.MustCreate(e.tn.AccessToken, "/api/v1/alertgroups", map[string]any{"name": "Night shift"})
 	tests := []struct {
 		name   string
 		body   map[string]any
@@ -34,7 +35,7 @@ func TestObserverValidation(t *testing.T) {
 	}{
 		{"valid", v, http.StatusCreated, ""},
 		{"all extensions", with(v, "condition", `event.code == "ED017" && location.city == "Amsterdam"`,
-			"repeatEvery", 60, "notifyResolved", true, "alertGroup", 7, "error", e.errorID,
+			"repeatEvery", 60, "notifyResolved", true, "alertGroup", group, "error", e.errorID,
 			"machines", []int64{e.machine}), http.StatusCreated, ""},
 		{"non_resolution with error", with(v, "observer", "non_resolution", "error", e.errorID), http.StatusCreated, ""},
 		{"transaction with payment method", with(v, "type", "transaction", "observer", "non_occurrence",
@@ -55,6 +56,8 @@ func TestObserverValidation(t *testing.T) {
 		{"payment method on an event observer", with(v, "paymentMethod", "cash"), http.StatusBadRequest, "paymentMethod"},
 		{"bad payment method", with(v, "type", "transaction", "paymentMethod", "iou"), http.StatusBadRequest, "paymentMethod"},
 		{"another tenant's error", with(v, "error", bFleet.IDs["erroridentities"]), http.StatusBadRequest, "error"},
+		{"unknown alert group", with(v, "alertGroup", 999999), http.StatusBadRequest, "alertGroup"},
+		{"another tenant's alert group", with(v, "alertGroup", bFleet.IDs["alertgroups"]), http.StatusBadRequest, "alertGroup"},
 		{"another tenant's machine", with(v, "machines", []int64{e.machine, bFleet.IDs["machines"]}),
 			http.StatusBadRequest, "machines"},
 		{"openingHours not a bool", with(v, "openingHours", 1), http.StatusBadRequest, "openingHours"},

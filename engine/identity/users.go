@@ -80,6 +80,7 @@ func (s *Service) mailToken(tx *gorm.DB, u *models.User, purpose string) error {
 	if err != nil {
 		return err
 	}
+	m.At = s.Now()
 	return notify.Enqueue(tx, m)
 }
 
