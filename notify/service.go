@@ -12,6 +12,9 @@ import (
 // Service is what the HTTP layer asks of notifications beyond plain CRUD.
 type Service struct {
 	DB *pg.DB
+	// Deliverer, when set, is started at once after a test email is queued,
+	// so that it goes out now rather than at the next tick.
+	Deliverer *Deliverer
 }
 
 // SendTest queues a test email to every active recipient of alert group id,
@@ -33,6 +36,9 @@ func (svc *Service) SendTest(ctx context.Context, s models.Scope, id int64) (int
 	})
 	if err == nil && n == 0 {
 		return 0, models.Errorf(models.EINVALID, "the alert group has no active recipients")
+	}
+	if err == nil && svc.Deliverer != nil {
+		go func() { _ = svc.Deliverer.Drain(context.WithoutCancel(ctx)) }()
 	}
 	return n, err
 }

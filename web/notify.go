@@ -82,8 +82,8 @@ func strictDecode(b []byte, v any) error {
 
 // registerNotifyRoutes registers alert groups, recipients, languages,
 // translations and the outbox for managers.
-func registerNotifyRoutes(managers *gin.RouterGroup, db *pg.DB) {
-	svc := &notify.Service{DB: db}
+func registerNotifyRoutes(managers *gin.RouterGroup, db *pg.DB, mail *notify.Deliverer) {
+	svc := &notify.Service{DB: db, Deliverer: mail}
 	registerCRUD[alertGroup](managers, db, alertGroupsRes)
 	managers.POST("/alertgroups/:id/test", sendTest(svc))
 	registerCRUD[recipient](managers, db, alertRecipientsRes)

@@ -17,6 +17,7 @@ import (
 	"github.com/vendrule/vendrule/engine/vouchers"
 	"github.com/vendrule/vendrule/models"
 	"github.com/vendrule/vendrule/models/pg"
+	"github.com/vendrule/vendrule/notify"
 )
 
 // DefaultBodyLimit is the largest request body accepted.
@@ -30,6 +31,7 @@ type Deps struct {
 	Ingest    *ingest.Service // nil: events are stored without an OnStored hook
 	Alerts    *alerts.Engine  // alerts, status views and backtests
 	Vouchers  *vouchers.Service
+	Mail      *notify.Deliverer // nil: test emails wait for the next outbox tick
 	Registry  *prometheus.Registry
 	Log       *slog.Logger
 	BodyLimit int64
@@ -72,7 +74,7 @@ func NewRouter(d Deps) *gin.Engine {
 	registerIngestRoutes(authed, managers, d.DB, d.Ingest)
 	registerObserverRoutes(managers, d.DB)
 	registerAlertRoutes(managers, d.DB, d.Alerts)
-	registerNotifyRoutes(managers, d.DB)
+	registerNotifyRoutes(managers, d.DB, d.Mail)
 	return r
 }
 

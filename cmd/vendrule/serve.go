@@ -93,10 +93,16 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	alertEngine := alerts.New(m.DB)
+	notify.ConsoleURL = m.Config.BaseURL
+	channel, err := email.FromEnv(m.Config.SMTPURL, m.Config.MailFrom)
+	if err != nil {
+		return err
+	}
+	mail := notify.NewDeliverer(m.DB, channel)
 	router := web.NewRouter(web.Deps{
 		DB: m.DB, Identity: ids, Fleet: &fleet.Service{DB: m.DB, Now: time.Now},
-		Ingest:   &ingest.Service{DB: m.DB, Now: time.Now, OnStored: alertEngine.OnStored},
-		Alerts:   alertEngine,
+		Ingest: &ingest.Service{DB: m.DB, Now: time.Now, OnStored: alertEngine.OnStored},
+		Alerts: alertEngine, Mail: mail,
 		Vouchers: vs, Registry: reg, Log: slog.Default(), TrustedProxies: m.Config.Proxies,
 	})
 	ln, err := net.Listen("tcp", m.Config.Addr)
@@ -105,12 +111,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.listener = ln
 	m.server = &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	notify.ConsoleURL = m.Config.BaseURL
-	channel, err := email.FromEnv(m.Config.SMTPURL, m.Config.MailFrom)
-	if err != nil {
-		return err
-	}
-	return m.schedule(ids, alertEngine, notify.NewDeliverer(m.DB, channel), vs)
+	return m.schedule(ids, alertEngine, mail, vs)
 }
 
 // schedule registers the periodic work. It runs on one replica at a time;
