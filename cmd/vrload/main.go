@@ -1,10 +1,16 @@
-// Command vrload drives validate + redeem against a running vendrule server:
-// it creates a location, N machines with device keys and a campaign through
-// the API, then lets N devices validate and redeem concurrently for a while,
-// on a voucher each (-mode distinct) or on one hot gift voucher (-mode hot),
-// and prints throughput and latency percentiles.
+// Command vrload drives validate + redeem against a running vendrule server.
+// It sets up through the API a location, N machines with device keys (in
+// parallel) and a campaign whose vouchers are generated in bulk
+// (totalVouchers), then lets N devices validate and redeem concurrently for
+// a while, on a voucher each (-mode distinct) or on one hot gift voucher
+// (-mode hot), and prints redeems/s, pairs/s and p50/p99 of each call.
 //
 //	vrload -url http://localhost:8080 -user admin -password secret -devices 32 -duration 20s -mode hot
+//
+// The unit to compare with pgbench's TPS (scripts/pgbench) is redeems/s: a
+// redeem is one transaction doing the invariant-guarded UPDATE and the
+// redemption INSERT, as pgbench's transaction does. With -validate (the
+// default) every redeem is preceded by a validate, so redeems/s = pairs/s.
 package main
 
 import (
@@ -25,7 +31,8 @@ import (
 type config struct {
 	url, token, user, password, mode string
 	devices                          int
-	duration                         time.Duration
+	duration, warmup                 time.Duration
+	validate                         bool
 }
 
 func main() {
@@ -36,8 +43,14 @@ func main() {
 	flag.StringVar(&c.password, "password", "", "admin password")
 	flag.StringVar(&c.mode, "mode", "distinct", "distinct (a voucher per device) or hot (one gift voucher)")
 	flag.IntVar(&c.devices, "devices", 32, "concurrent devices")
-	flag.DurationVar(&c.duration, "duration", 20*time.Second, "how long to drive load")
+	flag.DurationVar(&c.duration, "duration", 20*time.Second, "how long to measure")
+	flag.DurationVar(&c.warmup, "warmup", 2*time.Second, "load before measuring (not counted)")
+	flag.BoolVar(&c.validate, "validate", true, "validate before each redeem (false: redeem only)")
 	flag.Parse()
+	if c.mode != "distinct" && c.mode != "hot" {
+		fmt.Fprintln(os.Stderr, "vrload: -mode is distinct or hot")
+		os.Exit(2)
+	}
 	if err := run(context.Background(), c); err != nil {
 		fmt.Fprintln(os.Stderr, "vrload:", err)
 		os.Exit(1)
@@ -45,7 +58,8 @@ func main() {
 }
 
 func run(ctx context.Context, c config) error {
-	cl := &client{base: c.url + "/api/v1", http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+	cl := &client{base: c.url + "/api/v1", http: &http.Client{Transport: &http.Transport{
+		MaxIdleConns: 512, MaxIdleConnsPerHost: 512}}}
 	if c.token == "" {
 		var tk struct {
 			AccessToken string `json:"access_token"`
@@ -55,17 +69,22 @@ func run(ctx context.Context, c config) error {
 		}
 		c.token = tk.AccessToken
 	}
+	start := time.Now()
 	devs, err := setup(ctx, cl, c)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("mode %s, %d devices, %v\n", c.mode, c.devices, c.duration)
-	return drive(ctx, cl, devs, c.duration)
+	fmt.Printf("setup %d devices in %v\n", len(devs), time.Since(start).Round(time.Millisecond))
+	fmt.Printf("mode %s, %d devices, %v (+%v warm-up), validate %v\n", c.mode, c.devices, c.duration, c.warmup, c.validate)
+	drive(ctx, cl, devs, c)
+	return nil
 }
 
 // dev is one simulated device.
 type dev struct{ host, key, code string }
 
+// setup creates the location, the campaign with its vouchers and the
+// machines with their keys.
 func setup(ctx context.Context, cl *client, c config) ([]dev, error) {
 	tag := fmt.Sprint(time.Now().UnixNano())
 	var loc idResp
@@ -74,30 +93,82 @@ func setup(ctx context.Context, cl *client, c config) ([]dev, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create location: %w", err)
 	}
-	camp := map[string]any{"name": "vrload " + tag, "type": "discount", "voucherValue": 10}
+	codes, err := vouchers(ctx, cl, c, tag)
+	if err != nil {
+		return nil, err
+	}
+	devs := make([]dev, c.devices)
+	errs := make(chan error, c.devices)
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for i := range devs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			d, err := newDevice(ctx, cl, c.token, loc.ID, fmt.Sprintf("vrl-%s-%d", tag, i))
+			if err != nil {
+				errs <- err
+				return
+			}
+			d.code = codes[i%len(codes)]
+			devs[i] = d
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return nil, err
+	}
+	return devs, nil
+}
+
+// vouchers creates a campaign that generates a voucher per device (one
+// gift voucher in hot mode) and returns the codes.
+func vouchers(ctx context.Context, cl *client, c config, tag string) ([]string, error) {
+	camp := map[string]any{"name": "vrload " + tag, "type": "discount", "voucherValue": 10, "totalVouchers": c.devices}
 	if c.mode == "hot" {
-		camp = map[string]any{"name": "vrload " + tag, "type": "gift", "voucherValue": 1 << 50}
+		camp = map[string]any{"name": "vrload " + tag, "type": "gift", "voucherValue": 1 << 50, "totalVouchers": 1}
 	}
 	var cid idResp
 	if err := cl.call(ctx, c.token, "POST", "/campaigns", camp, &cid); err != nil {
 		return nil, fmt.Errorf("create campaign: %w", err)
 	}
-	hot := ""
-	devs := make([]dev, c.devices)
-	for i := range devs {
-		d, err := newDevice(ctx, cl, c.token, loc.ID, cid.ID, fmt.Sprintf("vrl-%s-%d", tag, i), hot)
-		if err != nil {
-			return nil, err
+	for {
+		var st struct{ Status, GenerationError string }
+		if err := cl.call(ctx, c.token, "GET", fmt.Sprintf("/campaigns/%d", cid.ID), nil, &st); err != nil {
+			return nil, fmt.Errorf("campaign: %w", err)
 		}
-		if c.mode == "hot" {
-			hot = d.code
+		if st.Status == "active" {
+			break
 		}
-		devs[i] = d
+		if st.Status == "failed" {
+			return nil, fmt.Errorf("campaign generation failed: %s", st.GenerationError)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	return devs, nil
+	var codes []string
+	for skip := 0; ; skip += 1000 {
+		var page []struct{ Code string }
+		err := cl.call(ctx, c.token, "GET", fmt.Sprintf("/campaigns/%d/vouchers?limit=1000&skip=%d", cid.ID, skip), nil, &page)
+		if err != nil {
+			return nil, fmt.Errorf("list vouchers: %w", err)
+		}
+		for _, v := range page {
+			codes = append(codes, v.Code)
+		}
+		if len(page) < 1000 {
+			break
+		}
+	}
+	if len(codes) == 0 {
+		return nil, errors.New("the campaign has no vouchers")
+	}
+	return codes, nil
 }
 
-func newDevice(ctx context.Context, cl *client, token string, loc, campaign int64, host, code string) (dev, error) {
+func newDevice(ctx context.Context, cl *client, token string, loc int64, host string) (dev, error) {
 	var m idResp
 	if err := cl.call(ctx, token, "POST", "/machines", map[string]any{"name": host, "hostname": host, "location": loc}, &m); err != nil {
 		return dev{}, fmt.Errorf("create machine: %w", err)
@@ -106,70 +177,107 @@ func newDevice(ctx context.Context, cl *client, token string, loc, campaign int6
 	if err := cl.call(ctx, token, "POST", fmt.Sprintf("/machines/%d/apikey", m.ID), nil, &key); err != nil {
 		return dev{}, fmt.Errorf("machine key: %w", err)
 	}
-	if code == "" {
-		var v struct{ Code string }
-		if err := cl.call(ctx, token, "POST", "/vouchers", map[string]any{"campaign": campaign}, &v); err != nil {
-			return dev{}, fmt.Errorf("create voucher: %w", err)
-		}
-		code = v.Code
-	}
-	return dev{host: host, key: key.APIKey, code: code}, nil
+	return dev{host: host, key: key.APIKey}, nil
 }
 
-// drive runs the devices until d has passed and prints the figures.
-func drive(ctx context.Context, cl *client, devs []dev, d time.Duration) error {
+// stats are one device's measurements.
+type stats struct {
+	validate, redeem, pair []time.Duration
+	redeems, failed        int
+}
+
+// drive runs the devices through the warm-up and the measured window and
+// prints the figures. A pair counts when it starts and ends in the window.
+func drive(ctx context.Context, cl *client, devs []dev, c config) {
+	from := time.Now().Add(c.warmup)
+	to := from.Add(c.duration)
 	var mu sync.Mutex
-	var lat []time.Duration
-	var failures int
-	deadline := time.Now().Add(d)
+	var all stats
 	var wg sync.WaitGroup
 	for i, dv := range devs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			mine, bad := loop(ctx, cl, dv, i, deadline)
+			s := loop(ctx, cl, dv, i, c.validate, from, to)
 			mu.Lock()
-			lat, failures = append(lat, mine...), failures+bad
+			all.validate = append(all.validate, s.validate...)
+			all.redeem = append(all.redeem, s.redeem...)
+			all.pair = append(all.pair, s.pair...)
+			all.redeems += s.redeems
+			all.failed += s.failed
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	report(lat, failures, d)
-	return nil
+	report(&all, c)
 }
 
-// loop validates and redeems until deadline and returns the latency of
-// each validate+redeem pair.
-func loop(ctx context.Context, cl *client, dv dev, n int, deadline time.Time) ([]time.Duration, int) {
-	var out []time.Duration
-	bad := 0
-	for i := 0; time.Now().Before(deadline); i++ {
+// loop validates and redeems until the window closes.
+func loop(ctx context.Context, cl *client, dv dev, n int, validate bool, from, to time.Time) stats {
+	var s stats
+	for i := 0; ; i++ {
 		start := time.Now()
-		var v, r map[string]any
-		err := cl.call(ctx, dv.key, "POST", "/voucher/"+dv.code+"/validate", map[string]any{"deviceId": dv.host}, &v)
+		if !start.Before(to) {
+			return s
+		}
+		var v map[string]any
+		var err error
+		if validate {
+			err = cl.call(ctx, dv.key, "POST", "/voucher/"+dv.code+"/validate", map[string]any{"deviceId": dv.host}, &v)
+			if err == nil && v["valid"] != true {
+				err = fmt.Errorf("not valid: %v", v["reason"])
+			}
+		}
+		mid := time.Now()
+		var r map[string]any
 		if err == nil {
 			err = cl.call(ctx, dv.key, "POST", "/voucher/"+dv.code+"/redeem", map[string]any{"deviceId": dv.host,
-				"order": map[string]any{"id": fmt.Sprintf("%d-%d", n, i), "amount": 100}, "demand": map[string]any{"amount": 1}}, &r)
+				"order":  map[string]any{"id": fmt.Sprintf("%d-%d-%d", n, i, start.UnixNano()), "amount": 100},
+				"demand": map[string]any{"amount": 1}}, &r)
 		}
-		if err != nil || r["redeemed"] != true {
-			bad++
+		end := time.Now()
+		if start.Before(from) || end.After(to) {
 			continue
 		}
-		out = append(out, time.Since(start))
+		if err != nil || r["redeemed"] != true {
+			s.failed++
+			if s.failed == 1 {
+				fmt.Fprintf(os.Stderr, "vrload: device %d: %v %v\n", n, err, r)
+			}
+			continue
+		}
+		s.redeems++
+		if validate {
+			s.validate = append(s.validate, mid.Sub(start))
+		}
+		s.redeem = append(s.redeem, end.Sub(mid))
+		s.pair = append(s.pair, end.Sub(start))
 	}
-	return out, bad
 }
 
-func report(lat []time.Duration, failures int, d time.Duration) {
-	slices.Sort(lat)
-	pct := func(p float64) time.Duration {
-		if len(lat) == 0 {
-			return 0
-		}
-		return lat[min(len(lat)-1, int(float64(len(lat))*p))]
+func report(s *stats, c config) {
+	secs := c.duration.Seconds()
+	pairs := "- (redeem only)"
+	if c.validate {
+		pairs = fmt.Sprintf("%.0f", float64(len(s.pair))/secs)
 	}
-	fmt.Printf("redeems %d (+%d failed), %.0f validate+redeem/s, p50 %v, p99 %v\n",
-		len(lat), failures, float64(len(lat))/d.Seconds(), pct(0.50), pct(0.99))
+	fmt.Printf("redeems/s %.0f  pairs/s %s  (redeems %d, failed %d in %v)\n",
+		float64(s.redeems)/secs, pairs, s.redeems, s.failed, c.duration)
+	if c.validate {
+		fmt.Printf("validate p50 %v p99 %v\n", pct(s.validate, 0.50), pct(s.validate, 0.99))
+	}
+	fmt.Printf("redeem   p50 %v p99 %v\n", pct(s.redeem, 0.50), pct(s.redeem, 0.99))
+	if c.validate {
+		fmt.Printf("pair     p50 %v p99 %v\n", pct(s.pair, 0.50), pct(s.pair, 0.99))
+	}
+}
+
+func pct(lat []time.Duration, p float64) time.Duration {
+	if len(lat) == 0 {
+		return 0
+	}
+	slices.Sort(lat)
+	return lat[min(len(lat)-1, int(float64(len(lat))*p))].Round(10 * time.Microsecond)
 }
 
 type idResp struct {

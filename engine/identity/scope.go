@@ -2,7 +2,11 @@ package identity
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/vendrule/vendrule/models"
 	"github.com/vendrule/vendrule/models/pg"
@@ -55,43 +59,123 @@ func (s *Service) subtree(ctx context.Context, group int64) ([]int64, error) {
 	return ids, pg.MapError(err)
 }
 
-// tenantRoot returns the top group of the tree that holds group.
-func (s *Service) tenantRoot(ctx context.Context, group int64) (int64, error) {
-	var root int64
-	err := s.DB.WithContext(ctx).Raw(`WITH RECURSIVE up AS (
-			SELECT id, parent FROM user_groups WHERE id = ?
-			UNION ALL SELECT g.id, g.parent FROM user_groups g JOIN up ON g.id = up.parent)
-		SELECT id FROM up WHERE parent IS NULL`, group).Scan(&root).Error
-	return root, pg.MapError(err)
+// deviceScopeSQL authenticates a machine key in one round trip: the key and
+// its machine, and unless the machine's group is $2 (the group whose tenant
+// subtree the caller already holds), the root of that group's tree and every
+// group below it. The key itself is looked up every time, so a replaced key
+// or a deleted machine stops working at once.
+const deviceScopeSQL = `WITH RECURSIVE m AS (
+		SELECT m.id, m.hostname, m.user_group FROM machine_keys k JOIN machines m ON m.id = k.machine_id
+		WHERE k.key_hash = $1),
+	up AS (
+		SELECT g.id, g.parent FROM user_groups g JOIN m ON g.id = m.user_group
+		WHERE m.user_group IS DISTINCT FROM $2::bigint
+		UNION ALL SELECT g.id, g.parent FROM user_groups g JOIN up ON g.id = up.parent),
+	t AS (
+		SELECT id FROM up WHERE parent IS NULL
+		UNION ALL SELECT g.id FROM user_groups g JOIN t ON g.parent = t.id)
+	SELECT m.id, m.hostname, m.user_group, ARRAY(SELECT id FROM t) FROM m`
+
+// TenantGroupsTTL is how long a device's tenant group list is reused before
+// it is read again: a group added to or moved within a tenant reaches the
+// devices' scope within this time. Key validity is never cached.
+var TenantGroupsTTL = 2 * time.Second
+
+// tenantGroups caches, per Service and machine group, the groups of that
+// group's tenant; hints remembers per key hash the machine group seen last,
+// so that the one query can skip the tree walk. Neither decides whether a
+// key is valid.
+type tenantGroups struct {
+	mu     sync.Mutex
+	groups map[int64]cachedGroups
+	hints  map[string]int64
 }
 
-type deviceRow struct {
-	ID        int64
-	Hostname  string
-	UserGroup int64
+type cachedGroups struct {
+	ids     []int64
+	expires time.Time
+}
+
+var scopeCaches sync.Map // *Service → *tenantGroups
+
+func (s *Service) tenantCache() *tenantGroups {
+	if c, ok := scopeCaches.Load(s); ok {
+		return c.(*tenantGroups)
+	}
+	c, _ := scopeCaches.LoadOrStore(s, &tenantGroups{groups: map[int64]cachedGroups{}, hints: map[string]int64{}})
+	return c.(*tenantGroups)
+}
+
+// hint returns the machine group last seen for key hash h when that
+// group's tenant list is still cached, else 0.
+func (c *tenantGroups) hint(h string, now time.Time) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	g := c.hints[h]
+	if e, ok := c.groups[g]; !ok || now.After(e.expires) {
+		return 0
+	}
+	return g
+}
+
+func (c *tenantGroups) get(g int64, now time.Time) ([]int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.groups[g]
+	if !ok || now.After(e.expires) {
+		return nil, false
+	}
+	return e.ids, true
+}
+
+func (c *tenantGroups) put(h string, g int64, ids []int64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.hints) > 100_000 { // replaced keys leave stale hints; start over
+		c.hints = map[string]int64{}
+	}
+	for k, e := range c.groups {
+		if now.After(e.expires) {
+			delete(c.groups, k)
+		}
+	}
+	c.hints[h] = g
+	c.groups[g] = cachedGroups{ids: ids, expires: now.Add(TenantGroupsTTL)}
 }
 
 // deviceScope authenticates a machine key. A device sees its whole tenant's
-// vouchers but acts only as its own machine.
+// vouchers but acts only as its own machine. One query, whatever the cache
+// holds.
 func (s *Service) deviceScope(ctx context.Context, key string) (models.Scope, error) {
-	var m deviceRow
-	err := s.DB.WithContext(ctx).Raw(`SELECT m.id, m.hostname, m.user_group FROM machine_keys k
-		JOIN machines m ON m.id = k.machine_id WHERE k.key_hash = ?`, hashToken(key)).Scan(&m).Error
-	if err != nil {
-		return models.Scope{}, pg.MapError(err)
+	h := hashToken(key)
+	c := s.tenantCache()
+	now := time.Now()
+	hint := c.hint(h, now)
+	for {
+		var (
+			id, group int64
+			hostname  string
+			groups    models.IDList
+		)
+		err := s.DB.SQL.QueryRowContext(ctx, deviceScopeSQL, h, hint).Scan(&id, &hostname, &group, &groups)
+		if errors.Is(err, sql.ErrNoRows) {
+			return models.Scope{}, models.Errorf(models.EUNAUTHORIZED, "unknown machine key")
+		}
+		if err != nil {
+			return models.Scope{}, pg.MapError(err)
+		}
+		ids := []int64(groups)
+		if group == hint && hint != 0 {
+			var ok bool
+			if ids, ok = c.get(group, now); !ok {
+				hint = 0 // the entry ran out meanwhile: walk the tree
+				continue
+			}
+		} else {
+			c.put(h, group, ids, now)
+		}
+		return models.Scope{MachineID: id, DeviceID: hostname, GroupID: group, Groups: ids}, nil
 	}
-	if m.ID == 0 {
-		return models.Scope{}, models.Errorf(models.EUNAUTHORIZED, "unknown machine key")
-	}
-	root, err := s.tenantRoot(ctx, m.UserGroup)
-	if err != nil {
-		return models.Scope{}, err
-	}
-	groups, err := s.subtree(ctx, root)
-	if err != nil {
-		return models.Scope{}, err
-	}
-	return models.Scope{MachineID: m.ID, DeviceID: m.Hostname, GroupID: m.UserGroup, Groups: groups}, nil
 }
 
 // MachineKey is the answer to a key request; APIKey is shown only once.

@@ -3,6 +3,8 @@ package vouchers
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/vendrule/vendrule/models"
@@ -30,5 +32,53 @@ func BenchmarkRedeem(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkValidate measures one validate (read batch + log), one at a
+// time.
+func BenchmarkValidate(b *testing.B) {
+	f := newFixture(b)
+	c := f.campaign(models.Campaign{Type: "discount", VoucherValue: 10})
+	code := f.voucher(c, models.VoucherInput{})
+	for b.Loop() {
+		if _, err := f.s.Validate(context.Background(), f.dev, code, ValidateRequest{DeviceID: "host-1"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRedeem32 measures redeems by 32 goroutines, on a voucher each
+// (distinct) or all on one gift voucher (hot, with and without the
+// in-process queue). ns/op is the inverse of the throughput.
+func BenchmarkRedeem32(b *testing.B) {
+	for _, mode := range []string{"distinct", "hot", "hot-noqueue"} {
+		b.Run(mode, func(b *testing.B) {
+			f := newFixture(b)
+			f.s.SerializeHot = mode != "hot-noqueue"
+			c := f.campaign(models.Campaign{Type: "gift", VoucherValue: 1 << 50})
+			codes := make([]string, 32)
+			for i := range codes {
+				if i == 0 || mode == "distinct" {
+					codes[i] = f.voucher(c, models.VoucherInput{})
+				} else {
+					codes[i] = codes[0]
+				}
+			}
+			var n atomic.Int64
+			b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				code := codes[int(n.Add(1)-1)%len(codes)]
+				for pb.Next() {
+					_, err := f.s.Redeem(context.Background(), f.dev, code, RedeemRequest{DeviceID: "host-1",
+						Order: &Order{ID: fmt.Sprint(n.Add(1)), Amount: 100}, Demand: &Demand{Amount: 1}})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
 	}
 }

@@ -110,6 +110,9 @@ func (d *device) env(t *target, st Settings, cnt Counters, o *Order, dm *Demand,
 type target struct {
 	V models.Voucher
 	C models.Campaign
+	// version is the xmin of the voucher row read: the redeem's UPDATE
+	// matches only that row version.
+	version uint32
 }
 
 // loadTarget reads the voucher with code that sc can see, and its campaign;

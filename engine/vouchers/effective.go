@@ -1,6 +1,7 @@
 package vouchers
 
 import (
+	"sync"
 	"time"
 
 	"github.com/vendrule/vendrule/models"
@@ -57,11 +58,19 @@ func pick[T any](own *T, campaign T, name string, inherited *[]string) T {
 	return campaign
 }
 
+// zones caches loaded time zones by name: time.LoadLocation reads and
+// parses the zoneinfo file on every call.
+var zones sync.Map // string → *time.Location
+
 // loadZone returns the zone named tz, or Europe/Amsterdam (then UTC) for a
 // zone that no longer loads.
 func loadZone(tz string) *time.Location {
+	if loc, ok := zones.Load(tz); ok {
+		return loc.(*time.Location)
+	}
 	for _, name := range []string{tz, "Europe/Amsterdam"} {
 		if loc, err := time.LoadLocation(name); err == nil {
+			zones.Store(tz, loc)
 			return loc
 		}
 	}

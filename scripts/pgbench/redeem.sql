@@ -1,7 +1,8 @@
 -- One redeem as vendrule does it: the limit/balance guard and the change in
 -- one conditional UPDATE, and the redemption row, in one transaction.
--- Distinct vouchers: pgbench -n -c 32 -j 2 -T 20 -D scale=10 -f redeem.sql
--- One hot voucher:   pgbench -n -c 32 -j 2 -T 20 -D scale=10 -D hot=1 -f redeem.sql
+-- Distinct vouchers: pgbench -n -c 32 -j 2 -T 20 -D scale=10 -D hot=0 -f redeem.sql
+-- One hot voucher:   pgbench -n -c 8 -j 2 -T 20 -D scale=10 -D hot=1 -f redeem.sql (and -c 32)
+-- All of it, repeated, with vrload in between: run.sh
 \set v random(1, :scale * 1000)
 \set o random(1, 1000000000000)
 \if :hot

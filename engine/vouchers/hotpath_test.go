@@ -1,0 +1,208 @@
+package vouchers
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vendrule/vendrule/models"
+)
+
+func (f *fixture) count(q string, args ...any) int64 {
+	f.t.Helper()
+	var n int64
+	must(f.t, f.s.DB.Raw(q, args...).Scan(&n).Error)
+	return n
+}
+
+// A voucher changed between a redeem's read and its write (here by a
+// redeem through another replica) makes the redeem decide again under the
+// row lock: the gift's partial cover then takes what is left.
+func TestRedeemRereadsAfterConflict(t *testing.T) {
+	f := newFixture(t)
+	c := f.campaign(models.Campaign{Type: "gift", VoucherValue: 100})
+	code := f.voucher(c, models.VoucherInput{})
+	other := New(f.s.DB)
+	other.Now = f.clock.Now
+	calls := 0
+	f.s.beforeWrite = func() {
+		if calls++; calls == 1 {
+			if _, err := other.Redeem(context.Background(), f.dev2, code, RedeemRequest{DeviceID: "host-2",
+				Order: &Order{ID: "other", Amount: 60}, Demand: &Demand{Amount: 60}}); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	r := f.redeem(f.dev, code, "mine", 60, &Demand{Amount: 60})
+	if !r.Redeemed || r.Discount.AmountOff != 40 || calls != optimisticTries {
+		t.Fatalf("redeem after a conflict = %+v after %d optimistic tries, want 40 off", r, calls)
+	}
+	v := f.view(code)
+	if v.AmountRedeemed != 100 || v.Balance != 0 || v.RedemptionCount != 2 {
+		t.Fatalf("voucher = %+v", v)
+	}
+	if n := f.count(`SELECT count(*) FROM voucher_logs WHERE voucher = ? AND action = 'redeem'`, v.ID); n != 2 {
+		t.Fatalf("%d redeem logs, want 2", n)
+	}
+}
+
+// A voucher that keeps changing under the optimistic redeem is redeemed
+// under its row lock in the end.
+func TestRedeemFallsBackToRowLock(t *testing.T) {
+	f := newFixture(t)
+	c := f.campaign(models.Campaign{Type: "discount", VoucherValue: 10, RedemptionLimit: 1})
+	code := f.voucher(c, models.VoucherInput{})
+	calls := 0
+	f.s.beforeWrite = func() {
+		calls++
+		must(t, f.s.DB.Exec(`UPDATE vouchers SET updated_at = now() WHERE code = ?`, code).Error)
+	}
+	r := f.redeem(f.dev, code, "o1", 100, nil)
+	if !r.Redeemed || calls != optimisticTries {
+		t.Fatalf("redeem = %+v after %d optimistic tries", r, calls)
+	}
+	if r2 := f.redeem(f.dev, code, "o2", 100, nil); r2.Redeemed || r2.Reason != ReasonLimitReached {
+		t.Fatalf("second redeem = %+v, want limit_reached", r2)
+	}
+	v := f.view(code)
+	if v.RedemptionCount != 1 || f.count(`SELECT count(*) FROM redemptions WHERE voucher = ?`, v.ID) != 1 ||
+		f.count(`SELECT count(*) FROM voucher_logs WHERE voucher = ? AND action = 'redeem'`, v.ID) != 2 {
+		t.Fatalf("voucher = %+v", v)
+	}
+}
+
+// Concurrent retries of one order, without the in-process queue, spend
+// once and all get the first answer's bytes.
+func TestConcurrentRetriesOfOneOrder(t *testing.T) {
+	f := newFixture(t)
+	f.s.SerializeHot = false
+	c := f.campaign(models.Campaign{Type: "gift", VoucherValue: 1000})
+	code := f.voucher(c, models.VoucherInput{})
+	req := RedeemRequest{DeviceID: "host-1", Order: &Order{ID: "same", Amount: 70}}
+	outs := make([][]byte, 16)
+	var wg sync.WaitGroup
+	for i := range outs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := f.s.Redeem(context.Background(), f.dev, code, req)
+			if err != nil {
+				t.Error(err)
+			}
+			outs[i] = out
+		}()
+	}
+	wg.Wait()
+	for _, o := range outs[1:] {
+		if !bytes.Equal(o, outs[0]) {
+			t.Fatalf("answers differ: %s vs %s", o, outs[0])
+		}
+	}
+	if v := f.view(code); v.AmountRedeemed != 70 || v.RedemptionCount != 1 {
+		t.Fatalf("voucher = %+v", v)
+	}
+}
+
+// Concurrent validates share INSERTs of their logs, and every validate
+// returns only after its own row is written.
+func TestLogGroup(t *testing.T) {
+	var g logGroup
+	var mu sync.Mutex
+	written := map[string]int{}
+	inserts := 0
+	insert := func(_ context.Context, rows []logRow) error {
+		time.Sleep(time.Millisecond) // a round trip
+		mu.Lock()
+		defer mu.Unlock()
+		inserts++
+		for _, r := range rows {
+			written[r.request]++
+		}
+		return nil
+	}
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := fmt.Sprint(i)
+			must(t, g.write(context.Background(), insert, logRow{request: req}))
+			mu.Lock()
+			defer mu.Unlock()
+			if written[req] != 1 {
+				t.Errorf("row %s written %d times when its write returned", req, written[req])
+			}
+		}()
+	}
+	wg.Wait()
+	if len(written) != 200 {
+		t.Fatalf("%d rows written, want 200", len(written))
+	}
+	t.Logf("200 rows in %d INSERTs", inserts)
+
+	f := newFixture(t)
+	c := f.campaign(models.Campaign{Type: "discount", VoucherValue: 10})
+	code := f.voucher(c, models.VoucherInput{})
+	for range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r := f.validate(f.dev, code, ValidateRequest{}); !r.Valid {
+				t.Errorf("validate = %+v", r)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := f.count(`SELECT count(*) FROM voucher_logs v JOIN vouchers x ON x.id = v.voucher
+		WHERE x.code = ? AND v.action = 'validate' AND v.success = 1 AND v.requester = 'host-1'`, code); n != 40 {
+		t.Fatalf("%d validate logs, want 40", n)
+	}
+}
+
+// The in-process queue is keyed by code, which is unique per tenant only:
+// a row handed over by a redeem of one tenant's voucher is never used for
+// another tenant's voucher with the same code.
+func TestHandOverStaysWithTheVoucher(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	c := f.campaign(models.Campaign{Type: "discount", VoucherValue: 10})
+	codeA := f.voucher(c, models.VoucherInput{Code: "SAME-CODE"})
+	var g, uid, loc, m int64
+	db := f.s.DB
+	must(t, db.Raw(`INSERT INTO user_groups (name) VALUES ('beta') RETURNING id`).Scan(&g).Error)
+	must(t, db.Raw(`INSERT INTO users (user_group, username, email) VALUES (?, 'bea', 'bea@x.test') RETURNING id`, g).Scan(&uid).Error)
+	must(t, db.Raw(`INSERT INTO locations (user_group, name) VALUES (?, 'b') RETURNING id`, g).Scan(&loc).Error)
+	must(t, db.Raw(`INSERT INTO machines (user_group, name, hostname, location) VALUES (?, 'mb', 'host-b', ?) RETURNING id`, g, loc).Scan(&m).Error)
+	mgrB := models.Scope{UserID: uid, GroupID: g, Groups: []int64{g}}
+	devB := models.Scope{MachineID: m, DeviceID: "host-b", GroupID: g, Groups: []int64{g}}
+	cb := models.Campaign{Name: "b", Type: "discount", VoucherValue: 10, ValueType: "cents", ResetFrequency: "never",
+		Currency: "EUR", TimeZone: "Europe/Amsterdam"}
+	must(t, f.s.CreateCampaign(ctx, mgrB, &cb))
+	f.s.Wait()
+	vb, err := f.s.CreateVouchers(ctx, mgrB, &models.VoucherInput{Campaign: cb.ID, Code: "SAME-CODE"})
+	must(t, err)
+	if codeA != vb.Code {
+		t.Fatalf("codes %q and %q", codeA, vb.Code)
+	}
+
+	// tenant A's row as a redeem of it would hand it over, with its real version
+	a := f.view(codeA)
+	var version int64
+	must(t, db.Raw(`SELECT xmin::text::bigint FROM vouchers WHERE id = ?`, a.ID).Scan(&version).Error)
+	e, unlock := f.s.locks.Lock(codeA)
+	e.last, e.lastVersion = &models.Voucher{ID: a.ID, UserGroup: a.UserGroup, Code: a.Code, Campaign: a.Campaign,
+		Type: a.Type, Status: "active"}, uint32(version)
+	done := make(chan RedeemResponse)
+	go func() { done <- f.redeem(devB, vb.Code, "b1", 100, nil) }()
+	time.Sleep(100 * time.Millisecond) // B's redeem has read and queues behind us
+	unlock()
+	if r := <-done; !r.Redeemed || r.VoucherID != vb.ID {
+		t.Fatalf("tenant B's redeem = %+v, want its own voucher %s", r, vb.ID)
+	}
+	if a := f.view(codeA); a.RedemptionCount != 0 {
+		t.Fatalf("tenant A's voucher was redeemed: %+v", a)
+	}
+}

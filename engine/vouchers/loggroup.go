@@ -1,0 +1,100 @@
+package vouchers
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// logRow is one voucher_logs row.
+type logRow struct {
+	userGroup                   int64
+	voucher                     string
+	requester, location, action string
+	success                     int16
+	request, response, currency string
+}
+
+// logGroup writes the logs of concurrent validates together: each
+// validate's answer still waits until its own log row is committed, but
+// the rows that arrive while one INSERT is under way go out as the next
+// multi-row INSERT (one statement, one commit) instead of one each.
+type logGroup struct {
+	mu   sync.Mutex
+	busy bool      // an INSERT is under way
+	next *logBatch // rows waiting for the next INSERT
+}
+
+type logBatch struct {
+	rows []logRow
+	lead chan struct{} // closed when the batch's first caller may write it
+	done chan struct{} // closed when the batch is written
+	err  error
+}
+
+// write adds r to the next batch and returns when that batch is written.
+// The first caller of a batch writes it, as soon as no other INSERT runs.
+func (g *logGroup) write(ctx context.Context, insert func(context.Context, []logRow) error, r logRow) error {
+	g.mu.Lock()
+	b, leader := g.next, false
+	if b == nil {
+		b, leader = &logBatch{lead: make(chan struct{}), done: make(chan struct{})}, true
+		g.next = b
+	}
+	b.rows = append(b.rows, r)
+	if leader && !g.busy {
+		g.busy, g.next = true, nil
+		close(b.lead)
+	}
+	g.mu.Unlock()
+	if !leader {
+		<-b.done
+		return b.err
+	}
+	<-b.lead
+	// the log is written even when the caller has gone: it is in the batch
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	b.err = insert(wctx, b.rows)
+	cancel()
+	close(b.done)
+	g.mu.Lock()
+	if n := g.next; n != nil {
+		g.next = nil
+		close(n.lead) // its first caller writes it; busy stays true
+	} else {
+		g.busy = false
+	}
+	g.mu.Unlock()
+	return b.err
+}
+
+const logsSQL = `INSERT INTO voucher_logs (user_group, voucher, requester, requester_location, action, success,
+		request, response, currency)
+	SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::text[],
+		$8::text[], $9::text[])`
+
+// insertLogs writes rows in one statement.
+func (s *Service) insertLogs(ctx context.Context, rows []logRow) error {
+	if len(rows) == 1 {
+		r := rows[0]
+		return s.withConn(ctx, func(c *pgx.Conn) error {
+			_, err := c.Exec(ctx, logSQL, r.userGroup, r.voucher, r.requester, r.location, r.action, r.success,
+				r.request, r.response, r.currency)
+			return err
+		})
+	}
+	n := len(rows)
+	ug, succ := make([]int64, n), make([]int16, n)
+	v, who, loc, act, req, resp, cur := make([]string, n), make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n), make([]string, n)
+	for i, r := range rows {
+		ug[i], v[i], who[i], loc[i], act[i], succ[i] = r.userGroup, r.voucher, r.requester, r.location, r.action, r.success
+		req[i], resp[i], cur[i] = r.request, r.response, r.currency
+	}
+	return s.withConn(ctx, func(c *pgx.Conn) error {
+		_, err := c.Exec(ctx, logsSQL, ug, v, who, loc, act, succ, req, resp, cur)
+		return err
+	})
+}
