@@ -2,8 +2,6 @@ package notify
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"gorm.io/gorm"
 
@@ -24,39 +22,7 @@ func (svc *Service) visibleLanguages(ctx context.Context, s models.Scope) *gorm.
 // Languages returns one page of the languages s may read and their total.
 // Built-in languages (userGroup null) are visible to every tenant.
 func (svc *Service) Languages(ctx context.Context, s models.Scope, q models.ListQuery) ([]models.Language, int64, error) {
-	db := svc.visibleLanguages(ctx, s)
-	for _, f := range q.Filters {
-		db = whereFilter(db, f)
-	}
-	var total int64
-	if err := db.Session(&gorm.Session{}).Count(&total).Error; err != nil {
-		return nil, 0, pg.MapError(err)
-	}
-	order := "id"
-	if q.Sort != "" {
-		dir := map[bool]string{true: " DESC", false: " ASC"}[q.Desc]
-		order = q.Sort + dir + ", id" + dir
-	}
-	out := []models.Language{}
-	err := db.Order(order).Limit(q.Limit).Offset(q.Skip).Find(&out).Error
-	return out, total, pg.MapError(err)
-}
-
-// whereFilter adds one allow-listed filter, as the generic lists do.
-func whereFilter(db *gorm.DB, f models.Filter) *gorm.DB {
-	ops := map[string]string{"eq": "=", "ne": "<>", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
-	switch f.Op {
-	case "like":
-		return db.Where(f.Column+"::text ILIKE ?", f.Value)
-	case "in":
-		return db.Where(f.Column+"::text IN ?", strings.Split(f.Value, ","))
-	case "null":
-		if f.Value == "true" {
-			return db.Where(f.Column + " IS NULL")
-		}
-		return db.Where(f.Column + " IS NOT NULL")
-	}
-	return db.Where(fmt.Sprintf("%s %s ?", f.Column, ops[f.Op]), f.Value)
+	return pg.Page[models.Language](svc.visibleLanguages(ctx, s), q)
 }
 
 // Language returns language id if s may read it. Returns ENOTFOUND.

@@ -29,7 +29,13 @@ func scoped(ctx context.Context, db *gorm.DB, s models.Scope, r *models.Resource
 
 // List returns one page of r's rows that s may see, and the total count.
 func List[T any](ctx context.Context, db *gorm.DB, s models.Scope, r *models.Resource, q models.ListQuery) ([]T, int64, error) {
-	base := applyFilters(scoped(ctx, db, s, r), q.Filters)
+	return Page[T](scoped(ctx, db, s, r), q)
+}
+
+// Page returns one page of the rows of query base, filtered and sorted by q,
+// and the total count before paging. The caller has scoped base already.
+func Page[T any](base *gorm.DB, q models.ListQuery) ([]T, int64, error) {
+	base = applyFilters(base, q.Filters)
 	var total int64
 	if err := base.Session(&gorm.Session{}).Count(&total).Error; err != nil {
 		return nil, 0, mapError(err)
