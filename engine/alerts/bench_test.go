@@ -9,12 +9,11 @@ import (
 	"github.com/vendrule/vendrule/models"
 )
 
-// benchIngest ingests batches of 500 events on one machine in a tenant with
-// observers event observers: ten on each error identity, of which ten
-// identities are "hot" (every item has one of them), so that about ten
-// observers can match each item whatever the total.
-func benchIngest(b *testing.B, observers int) {
-	f := newFixture(b)
+// benchSetup makes the tenant of the ingestion benchmarks: one machine
+// and observers event observers (see benchIngest). It returns the i-th
+// batch of 500 events, each with one of ten hot codes.
+func (f *fixture) benchSetup(observers int) func(i int) []models.EventInput {
+	f.t.Helper()
 	m := f.machine(t0.Add(-time.Hour))
 	f.errorIdentity(m, "HOT0")
 	var profile, mt int64
@@ -33,7 +32,7 @@ func benchIngest(b *testing.B, observers int) {
 	var n int64
 	f.must(f.db.Table("alert_observers").Where("user_group = ?", f.group).Count(&n).Error)
 	if int(n) != observers {
-		b.Fatalf("%d observers, want %d", n, observers)
+		f.t.Fatalf("%d observers, want %d", n, observers)
 	}
 	const size = 500
 	batch := func(i int) []models.EventInput {
@@ -45,6 +44,20 @@ func benchIngest(b *testing.B, observers int) {
 		}
 		return in
 	}
+	return batch
+}
+
+// benchIngest ingests batches of 500 events on one machine in a tenant with
+// observers event observers: ten on each error identity, of which ten
+// identities are "hot" (every item has one of them), so that about ten
+// observers can match each item whatever the total.
+func benchIngest(b *testing.B, observers int, hook bool) {
+	f := newFixture(b)
+	batch := f.benchSetup(observers)
+	if !hook {
+		f.ingest.OnStored = nil
+	}
+	const size = 500
 	ctx := context.Background()
 	f.clock.Set(t0.Add(24 * time.Hour))
 	if _, err := f.ingest.IngestEvents(ctx, f.scope(), batch(0)); err != nil { // creates the watches
@@ -67,8 +80,12 @@ func benchIngest(b *testing.B, observers int) {
 	b.ReportMetric(float64(watches), "watches")
 }
 
-func BenchmarkIngest500Events10000Observers(b *testing.B) { benchIngest(b, 10000) }
-func BenchmarkIngest500Events100Observers(b *testing.B)   { benchIngest(b, 100) }
+func BenchmarkIngest500Events10000Observers(b *testing.B) { benchIngest(b, 10000, true) }
+func BenchmarkIngest500Events100Observers(b *testing.B)   { benchIngest(b, 100, true) }
+
+// BenchmarkIngest500EventsWithoutAlerts is the reference: the same batches
+// stored without the alert hook.
+func BenchmarkIngest500EventsWithoutAlerts(b *testing.B) { benchIngest(b, 100, false) }
 
 // BenchmarkTick100DueOf100000 ticks over 100 000 non_occurrence watches
 // (1000 observers × 100 machines) of which 100 are due and fire.

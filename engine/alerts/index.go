@@ -41,12 +41,8 @@ type index struct {
 func newIndex() *index { return &index{version: -1, groups: map[int64]*groupIndex{}} }
 
 // forGroups returns the index of each user group, loading what is missing
-// with tx.
-func (x *index) forGroups(ctx context.Context, tx *gorm.DB, groups []int64) (map[int64]*groupIndex, error) {
-	var version int64
-	if err := tx.WithContext(ctx).Raw(`SELECT version FROM alert_index_version`).Scan(&version).Error; err != nil {
-		return nil, fmt.Errorf("observer index: %w", pg.MapError(err))
-	}
+// with tx; version is alert_index_version as tx reads it.
+func (x *index) forGroups(ctx context.Context, tx *gorm.DB, groups []int64, version int64) (map[int64]*groupIndex, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if version != x.version {
@@ -114,14 +110,13 @@ func (gi *groupIndex) add(o *observer) {
 	}
 }
 
-// candidates returns the observers whose static keys fit it; each at most
-// once, since an observer has one error identity and one payment method.
-func (gi *groupIndex) candidates(it *item) []*observer {
-	var out []*observer
+// candidates appends to out the observers whose static keys fit it; each
+// at most once, since an observer has one error identity and one payment
+// method.
+func (gi *groupIndex) candidates(out []*observer, it *item) []*observer {
 	look := func(errorID int64, method string) {
-		for _, machine := range []int64{it.machine, 0} {
-			out = append(out, gi.byKey[indexKey{it.kind, errorID, method, machine}]...)
-		}
+		out = append(out, gi.byKey[indexKey{it.kind, errorID, method, it.machine}]...)
+		out = append(out, gi.byKey[indexKey{it.kind, errorID, method, 0}]...)
 	}
 	if it.kind == models.ObserverEvent {
 		if it.errorID != 0 {

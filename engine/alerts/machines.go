@@ -32,7 +32,10 @@ type machineInfo struct {
 	MachineGroups  models.IDList
 	LocationGroups models.IDList
 	Hours          *string
-	schedule       Schedule
+	// IndexVersion is alert_index_version as the query read it, so that
+	// ingestion learns of observer changes without a round trip of its own.
+	IndexVersion int64
+	schedule     Schedule
 }
 
 // machinesSQL loads machines with their location, their groups and the
@@ -47,7 +50,8 @@ const machinesSQL = `SELECT m.id, m.user_group, m.name, m.hostname, m.tag, m.cre
 		OR (s.resource = 'location' AND s.resource_id = l.id)
 		OR (s.resource = 'machinegroup' AND s.resource_id IN (SELECT g.id FROM machine_groups g WHERE g.machines @> ARRAY[m.id]))
 		OR (s.resource = 'locationgroup' AND s.resource_id IN (SELECT g.id FROM location_groups g WHERE g.locations @> ARRAY[l.id]))
-		ORDER BY s.set_at DESC LIMIT 1) AS hours
+		ORDER BY s.set_at DESC LIMIT 1) AS hours,
+	(SELECT version FROM alert_index_version) AS index_version
 FROM machines m JOIN locations l ON l.id = m.location
 WHERE m.id = ANY(?::bigint[])`
 

@@ -28,20 +28,22 @@ func (e *Engine) OnStored(ctx context.Context, tx *gorm.DB, b *ingest.Batch) err
 	now := e.now()
 	items := batchItems(b)
 	ms, err := loadMachines(ctx, tx, batchMachines(b))
-	if err != nil {
+	if err != nil || len(ms) == 0 {
 		return err
 	}
-	idx, err := e.index.forGroups(ctx, tx, machineGroups(ms))
+	idx, err := e.index.forGroups(ctx, tx, machineGroups(ms), indexVersion(ms))
 	if err != nil {
 		return err
 	}
 	jobs := map[pairKey]*job{}
+	var cands []*observer
 	for _, it := range items {
 		m := ms[it.machine]
 		if m == nil {
 			continue
 		}
-		for _, o := range idx[m.UserGroup].candidates(it) {
+		cands = idx[m.UserGroup].candidates(cands[:0], it)
+		for _, o := range cands {
 			if o.matches(ctx, it, m) {
 				addItem(jobs, o, m, it)
 			}
@@ -132,6 +134,15 @@ func batchMachines(b *ingest.Batch) []int64 {
 		add(r.Machine)
 	}
 	return ids
+}
+
+// indexVersion returns the observer index version the machines were read
+// with (the same for all: one statement read them).
+func indexVersion(ms map[int64]*machineInfo) int64 {
+	for _, m := range ms {
+		return m.IndexVersion
+	}
+	return -1
 }
 
 func machineGroups(ms map[int64]*machineInfo) []int64 {

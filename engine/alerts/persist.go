@@ -12,40 +12,59 @@ import (
 	"github.com/vendrule/vendrule/notify"
 )
 
-// alertRow is an alert as persist writes it (jsonb_to_recordset).
-type alertRow struct {
-	ID             int64      `json:"id"`
-	UserGroup      int64      `json:"user_group"`
-	Observer       int64      `json:"observer"`
-	Machine        int64      `json:"machine"`
-	Status         string     `json:"status"`
-	StartedAt      time.Time  `json:"started_at"`
-	ResolvedAt     *time.Time `json:"resolved_at"`
-	LastNotifiedAt *time.Time `json:"last_notified_at"`
-	Count          int64      `json:"count"`
-	LastItemKind   *string    `json:"last_item_kind"`
-	LastItem       *int64     `json:"last_item"`
-	Notified       bool       `json:"notified"`
+// alertRows are alerts as persist writes them: one array per column, sent
+// as array parameters and read back with unnest.
+type alertRows struct {
+	id, userGroup, observer, machine, count []int64
+	status                                  []string
+	startedAt                               []time.Time
+	resolvedAt, lastNotifiedAt              []*time.Time
+	lastItemKind                            []*string
+	lastItem                                []*int64
+	notified                                []bool
 }
 
-const alertRecord = `x(id bigint, user_group bigint, observer bigint, machine bigint, status text,
-	started_at timestamptz, resolved_at timestamptz, last_notified_at timestamptz, count bigint,
-	last_item_kind text, last_item bigint, notified boolean)`
+func (r *alertRows) add(j *job, a *Alert) {
+	r.id, r.userGroup, r.observer, r.machine = append(r.id, a.ID), append(r.userGroup, j.o.UserGroup),
+		append(r.observer, j.o.ID), append(r.machine, j.m.ID)
+	r.status, r.startedAt, r.resolvedAt = append(r.status, a.Status), append(r.startedAt, a.StartedAt),
+		append(r.resolvedAt, a.ResolvedAt)
+	r.lastNotifiedAt, r.count, r.notified = append(r.lastNotifiedAt, a.LastNotifiedAt), append(r.count, a.Count),
+		append(r.notified, a.Notified)
+	var kind *string
+	var item *int64
+	if a.LastItem != 0 {
+		k, id := a.LastKind, a.LastItem
+		kind, item = &k, &id
+	}
+	r.lastItemKind, r.lastItem = append(r.lastItemKind, kind), append(r.lastItem, item)
+}
+
+// args returns the arrays in the order of alertColumns, then now.
+func (r *alertRows) args(now time.Time) []any {
+	return []any{r.id, r.userGroup, r.observer, r.machine, r.status, r.startedAt, r.resolvedAt, r.lastNotifiedAt,
+		r.count, r.lastItemKind, r.lastItem, r.notified, now}
+}
+
+const alertColumns = `unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[],
+	$6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::bigint[], $10::text[], $11::bigint[],
+	$12::boolean[]) AS x(id, user_group, observer, machine, status, started_at, resolved_at, last_notified_at,
+	count, last_item_kind, last_item, notified)`
 
 // The updates run before the inserts, so that an alert resolved in this
 // evaluation leaves room for the next firing one (alerts_one_firing).
 const (
 	updateAlertsSQL = `UPDATE alerts a SET status = x.status, resolved_at = x.resolved_at,
 	last_notified_at = x.last_notified_at, count = x.count, last_item_kind = x.last_item_kind,
-	last_item = x.last_item, notified = x.notified, updated_at = $2
-FROM jsonb_to_recordset($1::jsonb) AS ` + alertRecord + ` WHERE a.id = x.id`
+	last_item = x.last_item, notified = x.notified, updated_at = $13
+FROM ` + alertColumns + ` WHERE a.id = x.id`
 	insertAlertsSQL = `INSERT INTO alerts (id, user_group, observer, machine, status, started_at, resolved_at,
 	last_notified_at, count, last_item_kind, last_item, notified, created_at, updated_at)
 SELECT x.id, x.user_group, x.observer, x.machine, x.status, x.started_at, x.resolved_at, x.last_notified_at,
-	x.count, x.last_item_kind, x.last_item, x.notified, $2, $2
-FROM jsonb_to_recordset($1::jsonb) AS ` + alertRecord
-	updateWatchesSQL = `UPDATE alert_watches w SET state = x.state, due_at = x.due_at, updated_at = $2
-FROM jsonb_to_recordset($1::jsonb) AS x(observer bigint, machine bigint, state jsonb, due_at timestamptz)
+	x.count, x.last_item_kind, x.last_item, x.notified, $13, $13
+FROM ` + alertColumns
+	updateWatchesSQL = `UPDATE alert_watches w SET state = x.state::jsonb, due_at = x.due_at, updated_at = $5
+FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[]) AS x(observer, machine, state, due_at)
 WHERE w.observer = x.observer AND w.machine = x.machine`
 )
 
@@ -81,7 +100,7 @@ func (e *Engine) storeAlerts(ctx context.Context, tx *gorm.DB, jobs []*job, now 
 	var notices []notice
 	var fresh []*Alert
 	var freshJobs []*job
-	var updated, inserted []alertRow
+	var updated, inserted alertRows
 	for _, j := range jobs {
 		for _, c := range j.changes {
 			if kind := noticeKind(j, c); kind != "" {
@@ -91,7 +110,7 @@ func (e *Engine) storeAlerts(ctx context.Context, tx *gorm.DB, jobs []*job, now 
 			if c.New() {
 				fresh, freshJobs = append(fresh, c.Alert), append(freshJobs, j)
 			} else {
-				updated = append(updated, row(j, c.Alert))
+				updated.add(j, c.Alert)
 			}
 		}
 	}
@@ -99,13 +118,17 @@ func (e *Engine) storeAlerts(ctx context.Context, tx *gorm.DB, jobs []*job, now 
 		return nil, err
 	}
 	for i, a := range fresh {
-		inserted = append(inserted, row(freshJobs[i], a))
+		inserted.add(freshJobs[i], a)
 	}
-	if err := execJSON(ctx, tx, updateAlertsSQL, updated, now); err != nil {
-		return nil, fmt.Errorf("update alerts: %w", err)
+	if len(updated.id) > 0 {
+		if _, err := tx.Statement.ConnPool.ExecContext(ctx, updateAlertsSQL, updated.args(now)...); err != nil {
+			return nil, fmt.Errorf("update alerts: %w", pg.MapError(err))
+		}
 	}
-	if err := execJSON(ctx, tx, insertAlertsSQL, inserted, now); err != nil {
-		return nil, fmt.Errorf("insert alerts: %w", err)
+	if len(inserted.id) > 0 {
+		if _, err := tx.Statement.ConnPool.ExecContext(ctx, insertAlertsSQL, inserted.args(now)...); err != nil {
+			return nil, fmt.Errorf("insert alerts: %w", pg.MapError(err))
+		}
 	}
 	return notices, nil
 }
@@ -146,45 +169,27 @@ func allocateIDs(ctx context.Context, tx *gorm.DB, alerts []*Alert) error {
 	return nil
 }
 
-func row(j *job, a *Alert) alertRow {
-	r := alertRow{ID: a.ID, UserGroup: j.o.UserGroup, Observer: j.o.ID, Machine: j.m.ID, Status: a.Status,
-		StartedAt: a.StartedAt, ResolvedAt: a.ResolvedAt, LastNotifiedAt: a.LastNotifiedAt, Count: a.Count,
-		Notified: a.Notified}
-	if a.LastItem != 0 {
-		kind, id := a.LastKind, a.LastItem
-		r.LastItemKind, r.LastItem = &kind, &id
-	}
-	return r
-}
-
-// execJSON runs query with rows as one jsonb parameter ($1) and now ($2).
-func execJSON[T any](ctx context.Context, tx *gorm.DB, query string, rows []T, now time.Time) error {
-	if len(rows) == 0 {
+// storeWatches writes the jobs' states (JSON, the column being jsonb) and
+// next due times in one statement.
+func storeWatches(ctx context.Context, tx *gorm.DB, jobs []*job, now time.Time) error {
+	if len(jobs) == 0 {
 		return nil
 	}
-	doc, err := json.Marshal(rows)
-	if err != nil {
-		return err
-	}
-	_, err = tx.Statement.ConnPool.ExecContext(ctx, query, string(doc), now)
-	return pg.MapError(err)
-}
-
-type watchRow struct {
-	Observer int64      `json:"observer"`
-	Machine  int64      `json:"machine"`
-	State    *State     `json:"state"`
-	DueAt    *time.Time `json:"due_at"`
-}
-
-// storeWatches writes the jobs' states and next due times.
-func storeWatches(ctx context.Context, tx *gorm.DB, jobs []*job, now time.Time) error {
-	rows := make([]watchRow, len(jobs))
+	obs, machines := pairs(jobs)
+	states, due := make([]*string, len(jobs)), make([]*time.Time, len(jobs))
 	for i, j := range jobs {
-		rows[i] = watchRow{Observer: j.w.Observer, Machine: j.w.Machine, State: j.w.State, DueAt: j.dueAt(now)}
+		if j.w.State != nil {
+			doc, err := json.Marshal(j.w.State)
+			if err != nil {
+				return fmt.Errorf("update watches: %w", err)
+			}
+			st := string(doc)
+			states[i] = &st
+		}
+		due[i] = j.dueAt(now)
 	}
-	if err := execJSON(ctx, tx, updateWatchesSQL, rows, now); err != nil {
-		return fmt.Errorf("update watches: %w", err)
+	if _, err := tx.Statement.ConnPool.ExecContext(ctx, updateWatchesSQL, obs, machines, states, due, now); err != nil {
+		return fmt.Errorf("update watches: %w", pg.MapError(err))
 	}
 	return nil
 }

@@ -120,14 +120,21 @@ func loadObservers(ctx context.Context, tx *gorm.DB, ids []int64) (map[int64]*ob
 	return out, nil
 }
 
-// clearDue takes watches that cannot be evaluated off the clock.
+// clearDue takes watches that cannot be evaluated off the clock, in one
+// statement.
 func clearDue(ctx context.Context, tx *gorm.DB, ws []watch) error {
-	for _, w := range ws {
-		err := tx.WithContext(ctx).Exec(`UPDATE alert_watches SET due_at = NULL WHERE observer = ? AND machine = ?`,
-			w.Observer, w.Machine).Error
-		if err != nil {
-			return fmt.Errorf("clear watch: %w", pg.MapError(err))
-		}
+	if len(ws) == 0 {
+		return nil
+	}
+	obs, machines := make([]int64, len(ws)), make([]int64, len(ws))
+	for i, w := range ws {
+		obs[i], machines[i] = w.Observer, w.Machine
+	}
+	_, err := tx.Statement.ConnPool.ExecContext(ctx, `UPDATE alert_watches w SET due_at = NULL
+		FROM unnest($1::bigint[], $2::bigint[]) AS x(observer, machine)
+		WHERE w.observer = x.observer AND w.machine = x.machine`, obs, machines)
+	if err != nil {
+		return fmt.Errorf("clear watch: %w", pg.MapError(err))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -53,28 +54,22 @@ func (s *Service) prepareEvents(ctx context.Context, sc models.Scope, in []model
 		}
 		events[i], ids[i] = e, e.Machine
 	}
-	ms, err := s.resolveMachines(ctx, sc, ids)
+	codes := make([]string, len(events))
+	for i := range events {
+		codes[i] = events[i].Code
+	}
+	ms, idents, err := s.resolveMachines(ctx, sc, ids, distinct(codes))
 	if err != nil {
 		return nil, err
 	}
-	return events, s.fillFromMachines(ctx, events, ms)
+	fillFromMachines(events, ms, idents)
+	return events, nil
 }
 
 // fillFromMachines sets each event's tenant, location and time zone from its
 // machine, and maps its raw code to an error identity through the error
 // profile of the machine's model (nil when the code is not mapped).
-func (s *Service) fillFromMachines(ctx context.Context, events []models.Event, ms map[int64]machine) error {
-	var profiles []int64
-	var codes []string
-	for _, e := range events {
-		if p := ms[e.Machine].ErrorProfile; p != nil {
-			profiles, codes = append(profiles, *p), append(codes, e.Code)
-		}
-	}
-	idents, err := s.errorIdentities(ctx, distinct(profiles), distinct(codes))
-	if err != nil {
-		return err
-	}
+func fillFromMachines(events []models.Event, ms map[int64]machine, idents map[profileCode]int64) {
 	for i := range events {
 		e, m := &events[i], ms[events[i].Machine]
 		e.UserGroup, e.Location, e.TimeZone = m.UserGroup, m.Location, m.TimeZone
@@ -84,21 +79,39 @@ func (s *Service) fillFromMachines(ctx context.Context, events []models.Event, m
 			}
 		}
 	}
-	return nil
 }
-
-var eventColumns = []string{"user_group", "machine", "location", "remote", "code", "error_identity", "type",
-	"is_resolvable", "occurred_at", "time_zone", "duration", "extra_data", "resolved_at", "state"}
 
 // machineRemote is the idempotency key of an item.
 type machineRemote struct{ machine, remote int64 }
 
+// eventColumns returns the stored columns of events.
+func eventColumns(events []models.Event) []column {
+	n := len(events)
+	groups, machines, locations, remotes, types := make([]int64, n), make([]int64, n), make([]int64, n),
+		make([]int64, n), make([]int64, n)
+	codes, zones := make([]string, n), make([]string, n)
+	idents, durations := make([]*int64, n), make([]*int64, n)
+	resolvable := make([]bool, n)
+	occurred, resolved := make([]time.Time, n), make([]*time.Time, n)
+	extra, states := make([]*string, n), make([]*string, n)
+	for i := range events {
+		e := &events[i]
+		groups[i], machines[i], locations[i], remotes[i], types[i] = e.UserGroup, e.Machine, e.Location, e.Remote, e.Type
+		codes[i], zones[i], idents[i], durations[i] = e.Code, e.TimeZone, e.ErrorIdentity, e.Duration
+		resolvable[i], occurred[i], resolved[i], extra[i], states[i] = e.IsResolvable, e.OccurredAt, e.ResolvedAt,
+			e.ExtraData, e.State
+	}
+	return []column{{"user_group", "bigint", groups}, {"machine", "bigint", machines},
+		{"location", "bigint", locations}, {"remote", "bigint", remotes}, {"code", "text", codes},
+		{"error_identity", "bigint", idents}, {"type", "bigint", types}, {"is_resolvable", "boolean", resolvable},
+		{"occurred_at", "timestamptz", occurred}, {"time_zone", "text", zones}, {"duration", "bigint", durations},
+		{"extra_data", "text", extra}, {"resolved_at", "timestamptz", resolved}, {"state", "text", states}}
+}
+
 // insertEvents inserts events, skipping those already stored, and returns
 // the new ones with their ids.
 func insertEvents(ctx context.Context, tx *gorm.DB, events []models.Event) ([]models.Event, error) {
-	return insertNew(ctx, tx, "logs", eventColumns, events, func(e *models.Event) (machineRemote, []any) {
-		return machineRemote{e.Machine, e.Remote}, []any{e.UserGroup, e.Machine, e.Location, e.Remote, e.Code,
-			e.ErrorIdentity, e.Type, e.IsResolvable, e.OccurredAt, e.TimeZone, e.Duration, e.ExtraData,
-			e.ResolvedAt, e.State}
+	return insertNew(ctx, tx, "logs", eventColumns(events), events, func(e *models.Event) machineRemote {
+		return machineRemote{e.Machine, e.Remote}
 	})
 }

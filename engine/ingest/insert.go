@@ -14,30 +14,40 @@ import (
 	"github.com/vendrule/vendrule/models/pg"
 )
 
-// maxParams stays under PostgreSQL's limit of 65535 bind parameters per
-// statement.
-const maxParams = 65000
-
-// insertRows inserts rows into table with multi-row INSERT statements, as
-// few as the parameter limit allows, appending suffix (ON CONFLICT …,
-// RETURNING …) to each; scan is called for every returned row. Values go
-// to the driver as bound parameters.
-func insertRows(ctx context.Context, tx *gorm.DB, table string, cols []string, rows [][]any,
-	suffix string, scan func(*sql.Rows) error) error {
-	per := max(1, maxParams/len(cols))
-	for start := 0; start < len(rows); start += per {
-		chunk := rows[start:min(start+per, len(rows))]
-		if err := insertChunk(ctx, tx, table, cols, chunk, suffix, scan); err != nil {
-			return err
-		}
-	}
-	return nil
+// column is one column of a multi-row insert: its name, its PostgreSQL
+// type and the values of every row as one typed slice, sent as a single
+// array parameter. However many rows, a statement then has one parameter
+// per column: PostgreSQL parses and plans a short statement, and the
+// driver encodes a few arrays instead of thousands of parameters.
+type column struct {
+	name   string
+	typ    string // the element type: bigint, text, …
+	values any    // []int64, []*int64, []string, []*string, []bool, []time.Time or []*time.Time
 }
 
-func insertChunk(ctx context.Context, tx *gorm.DB, table string, cols []string, rows [][]any,
-	suffix string, scan func(*sql.Rows) error) error {
-	query, args := valuesQuery(table, cols, rows)
-	res, err := tx.Statement.ConnPool.QueryContext(ctx, query+" "+suffix, args...)
+// unnestInsert returns INSERT INTO table (cols) SELECT * FROM unnest($1::t[], …)
+// followed by suffix (ON CONFLICT …, RETURNING …), and its arguments.
+func unnestInsert(table string, cols []column, suffix string) (string, []any) {
+	var names, arrays strings.Builder
+	args := make([]any, len(cols))
+	for i, c := range cols {
+		if i > 0 {
+			names.WriteString(", ")
+			arrays.WriteString(", ")
+		}
+		names.WriteString(c.name)
+		arrays.WriteString("$" + strconv.Itoa(i+1) + "::" + c.typ + "[]")
+		args[i] = c.values
+	}
+	return "INSERT INTO " + table + " (" + names.String() + ") SELECT * FROM unnest(" + arrays.String() + ") " +
+		suffix, args
+}
+
+// insertUnnest runs unnestInsert and calls scan for every returned row.
+func insertUnnest(ctx context.Context, tx *gorm.DB, table string, cols []column, suffix string,
+	scan func(*sql.Rows) error) error {
+	query, args := unnestInsert(table, cols, suffix)
+	res, err := tx.Statement.ConnPool.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("insert into %s: %w", table, pg.MapError(err))
 	}
@@ -53,47 +63,21 @@ func insertChunk(ctx context.Context, tx *gorm.DB, table string, cols []string, 
 	return nil
 }
 
-// valuesQuery builds INSERT INTO table (cols) VALUES ($1, …), (…) and its
-// arguments.
-func valuesQuery(table string, cols []string, rows [][]any) (string, []any) {
-	var b strings.Builder
-	b.Grow(len(rows) * len(cols) * 6)
-	b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
-	args := make([]any, 0, len(rows)*len(cols))
-	for i, row := range rows {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		for j, v := range row {
-			if j > 0 {
-				b.WriteString(", ")
-			}
-			args = append(args, v)
-			b.WriteString("$" + strconv.Itoa(len(args)))
-		}
-		b.WriteByte(')')
-	}
-	return b.String(), args
-}
-
-// insertNew inserts items, skipping those already stored for the same
-// (machine, remote), and returns the new ones with their ids. row gives an
-// item's idempotency key and column values; the first of in-batch
+// insertNew inserts items (whose columns are cols), skipping those already
+// stored for the same (machine, remote), and returns the new ones with
+// their ids. key gives an item's idempotency key; the first of in-batch
 // duplicates wins.
 func insertNew[T any, P interface {
 	*T
 	Meta() *models.Base
-}](ctx context.Context, tx *gorm.DB, table string, cols []string, items []T,
-	row func(P) (machineRemote, []any)) ([]T, error) {
-	rows := make([][]any, len(items))
+}](ctx context.Context, tx *gorm.DB, table string, cols []column, items []T,
+	key func(P) machineRemote) ([]T, error) {
 	index := make(map[machineRemote]int, len(items))
 	for i := len(items) - 1; i >= 0; i-- {
-		key, values := row(P(&items[i]))
-		rows[i], index[key] = values, i
+		index[key(P(&items[i]))] = i
 	}
 	stored := make([]T, 0, len(items))
-	err := insertRows(ctx, tx, table, cols, rows,
+	err := insertUnnest(ctx, tx, table, cols,
 		"ON CONFLICT (machine, remote) DO NOTHING RETURNING id, machine, remote, created_at, updated_at",
 		func(r *sql.Rows) error {
 			var key machineRemote

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/vendrule/vendrule/models"
@@ -36,66 +37,71 @@ func machineOf(sc models.Scope, i int, named *int64) (int64, error) {
 	return *named, nil
 }
 
-// loadMachines returns the machines with ids that sc may see, keyed by id.
-func (s *Service) loadMachines(ctx context.Context, sc models.Scope, ids []int64) (map[int64]machine, error) {
-	var rows []machine
-	err := s.DB.WithContext(ctx).Table("machines m").
-		Select("m.id, m.user_group, m.location, l.time_zone, m.currency, mm.error_profile").
-		Joins("JOIN locations l ON l.id = m.location").
-		Joins("LEFT JOIN machine_models mm ON mm.id = m.machine_model").
-		Scopes(pg.Tenant(sc, "m.user_group")).Where("m.id IN ?", ids).Scan(&rows).Error
+// machinesSQL loads the machines with ids $1 of the groups $2 and, in the
+// same round trip, the error identities their models' error profiles give
+// the codes $3: one row per machine and mapped code (codes NULL when none).
+const machinesSQL = `SELECT m.id, m.user_group, m.location, l.time_zone, m.currency, mm.error_profile,
+	ec.code, ec.error_identity
+FROM machines m
+JOIN locations l ON l.id = m.location
+LEFT JOIN machine_models mm ON mm.id = m.machine_model
+LEFT JOIN error_codes ec ON ec.error_profile = mm.error_profile AND ec.code = ANY($3::text[])
+WHERE m.id = ANY($1::bigint[]) AND m.user_group = ANY($2::bigint[])`
+
+// loadMachines returns the machines with ids that sc may see, keyed by id,
+// and the error identities of codes on them: (profile, code) → identity.
+func (s *Service) loadMachines(ctx context.Context, sc models.Scope, ids []int64, codes []string) (map[int64]machine, map[profileCode]int64, error) {
+	ms := make(map[int64]machine, len(ids))
+	idents := map[profileCode]int64{}
+	if len(sc.Groups) == 0 {
+		return ms, idents, nil
+	}
+	if codes == nil {
+		codes = []string{}
+	}
+	rows, err := s.DB.WithContext(ctx).Statement.ConnPool.QueryContext(ctx, machinesSQL, ids, sc.Groups, codes)
 	if err != nil {
-		return nil, fmt.Errorf("load machines: %w", pg.MapError(err))
+		return nil, nil, fmt.Errorf("load machines: %w", pg.MapError(err))
 	}
-	out := make(map[int64]machine, len(rows))
-	for _, m := range rows {
-		out[m.ID] = m
+	defer rows.Close()
+	for rows.Next() {
+		var m machine
+		var code sql.NullString
+		var ident sql.NullInt64
+		if err := rows.Scan(&m.ID, &m.UserGroup, &m.Location, &m.TimeZone, &m.Currency, &m.ErrorProfile,
+			&code, &ident); err != nil {
+			return nil, nil, fmt.Errorf("load machines: %w", pg.MapError(err))
+		}
+		ms[m.ID] = m
+		if code.Valid && ident.Valid && m.ErrorProfile != nil {
+			idents[profileCode{*m.ErrorProfile, code.String}] = ident.Int64
+		}
 	}
-	return out, nil
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("load machines: %w", pg.MapError(err))
+	}
+	return ms, idents, nil
 }
 
 // resolveMachines loads the machines of a batch (machineIDs[i] is item i's)
-// and returns EINVALID naming the first item whose machine sc cannot see.
-func (s *Service) resolveMachines(ctx context.Context, sc models.Scope, machineIDs []int64) (map[int64]machine, error) {
-	ms, err := s.loadMachines(ctx, sc, distinct(machineIDs))
+// with the error identities of codes on them (see loadMachines), and
+// returns EINVALID naming the first item whose machine sc cannot see.
+func (s *Service) resolveMachines(ctx context.Context, sc models.Scope, machineIDs []int64, codes []string) (map[int64]machine, map[profileCode]int64, error) {
+	ms, idents, err := s.loadMachines(ctx, sc, distinct(machineIDs), codes)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i, id := range machineIDs {
 		if _, ok := ms[id]; !ok {
-			return nil, models.FieldError(fmt.Sprintf("[%d].machine", i), "refers to an unknown machine")
+			return nil, nil, models.FieldError(fmt.Sprintf("[%d].machine", i), "refers to an unknown machine")
 		}
 	}
-	return ms, nil
+	return ms, idents, nil
 }
 
 type profileCode struct {
 	Profile int64
 	Code    string
-}
-
-// errorIdentities maps the raw codes of events through the error profiles
-// of their machines' models: (profile, code) → error identity.
-func (s *Service) errorIdentities(ctx context.Context, profiles []int64, codes []string) (map[profileCode]int64, error) {
-	out := map[profileCode]int64{}
-	if len(profiles) == 0 || len(codes) == 0 {
-		return out, nil
-	}
-	var rows []struct {
-		ErrorProfile  int64
-		Code          string
-		ErrorIdentity int64
-	}
-	err := s.DB.WithContext(ctx).Table("error_codes").
-		Select("error_profile, code, error_identity").
-		Where("error_profile IN ? AND code IN ?", profiles, codes).Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("map error codes: %w", pg.MapError(err))
-	}
-	for _, r := range rows {
-		out[profileCode{r.ErrorProfile, r.Code}] = r.ErrorIdentity
-	}
-	return out, nil
 }
 
 func distinct[T comparable](xs []T) []T {

@@ -15,28 +15,32 @@ import (
 // machine M is resolved by the earliest event of C on M that carried its
 // own resolvedAt and occurred at or after it; it takes that event's
 // resolvedAt and records it in resolved_by. The candidates are the new open
-// events ($1), which may arrive after their resolver, and the open events at
-// or before a new resolver ($2, $3, $4: its machine, code and occurredAt).
+// events ($1–$4: id, machine, code, occurredAt, passed in so that they need
+// no lookup), which may arrive after their resolver, and the open events at
+// or before a new resolver ($5, $6, $7: its machine, code and occurredAt).
+// The resolvers are looked up first (a materialised CTE) and the update
+// reaches the picked rows by primary key, so that the cost follows the
+// batch, not the size of logs.
 const resolveSQL = `WITH candidates AS (
-	SELECT id FROM logs WHERE id = ANY($1) AND resolved_at IS NULL
+	SELECT c.id, c.machine, c.code, c.occurred_at
+	FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[]) AS c (id, machine, code, occurred_at)
 	UNION
-	SELECT l.id FROM logs l
-	JOIN unnest($2::bigint[], $3::text[], $4::timestamptz[]) AS r (machine, code, occurred_at)
+	SELECT l.id, l.machine, l.code, l.occurred_at FROM logs l
+	JOIN unnest($5::bigint[], $6::text[], $7::timestamptz[]) AS r (machine, code, occurred_at)
 		ON l.machine = r.machine AND l.code = r.code AND l.occurred_at <= r.occurred_at
 	WHERE l.resolved_at IS NULL
-), picked AS (
+), picked AS MATERIALIZED (
 	SELECT c.id, s.id AS resolved_by, s.resolved_at
 	FROM candidates c
-	JOIN logs l ON l.id = c.id
 	CROSS JOIN LATERAL (
 		SELECT r.id, r.resolved_at FROM logs r
-		WHERE r.machine = l.machine AND r.code = l.code AND r.occurred_at >= l.occurred_at
+		WHERE r.machine = c.machine AND r.code = c.code AND r.occurred_at >= c.occurred_at
 			AND r.resolved_at IS NOT NULL AND r.resolved_by IS NULL
 		ORDER BY r.occurred_at, r.id
 		LIMIT 1) s
 )
 UPDATE logs l SET resolved_at = p.resolved_at, resolved_by = p.resolved_by, updated_at = now()
-FROM picked p WHERE l.id = p.id
+FROM picked p WHERE l.id = p.id AND l.id = ANY (ARRAY(SELECT id FROM picked))
 RETURNING l.id, l.machine, l.code, l.resolved_at, l.resolved_by`
 
 // resolveEvents applies the resolution rule to the open events that the new
@@ -45,17 +49,19 @@ func resolveEvents(ctx context.Context, tx *gorm.DB, events []models.Event) ([]R
 	if len(events) == 0 {
 		return nil, nil
 	}
-	var open, machines []int64
-	var codes []string
-	var times []time.Time
+	var open, openMachines, machines []int64
+	var openCodes, codes []string
+	var openTimes, times []time.Time
 	for _, e := range events {
 		if e.ResolvedAt == nil {
-			open = append(open, e.ID)
+			open, openMachines = append(open, e.ID), append(openMachines, e.Machine)
+			openCodes, openTimes = append(openCodes, e.Code), append(openTimes, e.OccurredAt)
 			continue
 		}
 		machines, codes, times = append(machines, e.Machine), append(codes, e.Code), append(times, e.OccurredAt)
 	}
-	rows, err := tx.Statement.ConnPool.QueryContext(ctx, resolveSQL, open, machines, codes, times)
+	rows, err := tx.Statement.ConnPool.QueryContext(ctx, resolveSQL, open, openMachines, openCodes, openTimes,
+		machines, codes, times)
 	if err != nil {
 		return nil, fmt.Errorf("resolve events: %w", pg.MapError(err))
 	}

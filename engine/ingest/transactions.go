@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -54,7 +55,7 @@ func (s *Service) prepareTransactions(ctx context.Context, sc models.Scope, in [
 		}
 		txs[i], ids[i] = t, t.Machine
 	}
-	ms, err := s.resolveMachines(ctx, sc, ids)
+	ms, _, err := s.resolveMachines(ctx, sc, ids, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -80,45 +81,77 @@ func fillTransaction(t *models.RevenueTransaction, m machine) {
 	}
 }
 
-var transactionColumns = []string{"user_group", "machine", "location", "remote", "product", "name",
-	"internal_ref", "occurred_at", "time_zone", "original_price", "price", "barcode", "currency", "token",
-	"salestype", "num_payment_transactions", "pricelist"}
+// transactionColumns returns the stored columns of sales.
+func transactionColumns(txs []models.RevenueTransaction) []column {
+	n := len(txs)
+	groups, machines, locations, remotes := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	original, prices, salestypes, numPayments := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	products, pricelists := make([]*int64, n), make([]*int64, n)
+	names, refs, zones, currencies, tokens := make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n)
+	barcodes := make([]*string, n)
+	occurred := make([]time.Time, n)
+	for i := range txs {
+		t := &txs[i]
+		groups[i], machines[i], locations[i], remotes[i] = t.UserGroup, t.Machine, t.Location, t.Remote
+		original[i], prices[i], salestypes[i], numPayments[i] = t.OriginalPrice, t.Price, t.Salestype,
+			t.NumPaymentTransactions
+		products[i], pricelists[i], barcodes[i], occurred[i] = t.Product, t.Pricelist, t.Barcode, t.OccurredAt
+		names[i], refs[i], zones[i], currencies[i], tokens[i] = t.Name, t.InternalRef, t.TimeZone, t.Currency, t.Token
+	}
+	return []column{{"user_group", "bigint", groups}, {"machine", "bigint", machines},
+		{"location", "bigint", locations}, {"remote", "bigint", remotes}, {"product", "bigint", products},
+		{"name", "text", names}, {"internal_ref", "text", refs}, {"occurred_at", "timestamptz", occurred},
+		{"time_zone", "text", zones}, {"original_price", "bigint", original}, {"price", "bigint", prices},
+		{"barcode", "text", barcodes}, {"currency", "text", currencies}, {"token", "text", tokens},
+		{"salestype", "bigint", salestypes}, {"num_payment_transactions", "bigint", numPayments},
+		{"pricelist", "bigint", pricelists}}
+}
 
 // insertTransactions inserts sales, skipping those already stored, and
 // returns the new ones with their ids.
 func insertTransactions(ctx context.Context, tx *gorm.DB, txs []models.RevenueTransaction) ([]models.RevenueTransaction, error) {
-	return insertNew(ctx, tx, "revenue_transactions", transactionColumns, txs,
-		func(t *models.RevenueTransaction) (machineRemote, []any) {
-			return machineRemote{t.Machine, t.Remote}, []any{t.UserGroup, t.Machine, t.Location, t.Remote,
-				t.Product, t.Name, t.InternalRef, t.OccurredAt, t.TimeZone, t.OriginalPrice, t.Price, t.Barcode,
-				t.Currency, t.Token, t.Salestype, t.NumPaymentTransactions, t.Pricelist}
-		})
+	return insertNew(ctx, tx, "revenue_transactions", transactionColumns(txs), txs,
+		func(t *models.RevenueTransaction) machineRemote { return machineRemote{t.Machine, t.Remote} })
 }
 
-var paymentColumns = []string{"user_group", "revenuetransaction", "machine", "location", "occurred_at",
-	"time_zone", "method", "type", "price", "currency", "exclude", "report_group"}
-
-// insertPayments inserts the payments of the new sales and sets their ids.
+// insertPayments inserts the payments of the new sales and sets their ids
+// (RETURNING gives the rows in the order of the arrays).
 func insertPayments(ctx context.Context, tx *gorm.DB, txs []models.RevenueTransaction) error {
-	var rows [][]any
 	var targets []*models.PaymentTransaction
 	for i := range txs {
 		for j := range txs[i].Payments {
 			p := &txs[i].Payments[j]
 			p.Revenuetransaction = txs[i].ID
-			rows = append(rows, []any{p.UserGroup, p.Revenuetransaction, p.Machine, p.Location, p.OccurredAt,
-				p.TimeZone, p.Method, p.Type, p.Price, p.Currency, p.Exclude, p.ReportGroup})
 			targets = append(targets, p)
 		}
 	}
-	if len(rows) == 0 {
+	if len(targets) == 0 {
 		return nil
 	}
-	n := 0
-	return insertRows(ctx, tx, "payment_transactions", paymentColumns, rows,
-		"RETURNING id, created_at, updated_at", func(r *sql.Rows) error {
-			p := targets[n]
-			n++
+	n := len(targets)
+	groups, sales, machines, locations := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	prices, excludes, reportGroups := make([]int64, n), make([]int64, n), make([]*int64, n)
+	occurred := make([]time.Time, n)
+	zones, methods, types, currencies := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for i, p := range targets {
+		groups[i], sales[i], machines[i], locations[i] = p.UserGroup, p.Revenuetransaction, p.Machine, p.Location
+		prices[i], excludes[i], reportGroups[i], occurred[i] = p.Price, p.Exclude, p.ReportGroup, p.OccurredAt
+		zones[i], methods[i], types[i], currencies[i] = p.TimeZone, p.Method, p.Type, p.Currency
+	}
+	cols := []column{{"user_group", "bigint", groups}, {"revenuetransaction", "bigint", sales},
+		{"machine", "bigint", machines}, {"location", "bigint", locations}, {"occurred_at", "timestamptz", occurred},
+		{"time_zone", "text", zones}, {"method", "text", methods}, {"type", "text", types},
+		{"price", "bigint", prices}, {"currency", "text", currencies}, {"exclude", "smallint", excludes},
+		{"report_group", "bigint", reportGroups}}
+	k := 0
+	return insertUnnest(ctx, tx, "payment_transactions", cols, "RETURNING id, created_at, updated_at",
+		func(r *sql.Rows) error {
+			if k >= len(targets) {
+				return fmt.Errorf("more payments returned than inserted")
+			}
+			p := targets[k]
+			k++
 			return r.Scan(&p.ID, &p.CreatedAt, &p.UpdatedAt)
 		})
 }
