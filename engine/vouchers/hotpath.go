@@ -21,7 +21,9 @@ import (
 // rows are scanned into plain fields without gorm's reflection:
 //
 //	validate: [device, voucher+campaign]            → decide → [lock+log | log]
-//	redeem:   [BEGIN, device, voucher+campaign FOR UPDATE, earlier answer]
+//	redeem:   [device, voucher+campaign+earlier answer] → decide → guarded
+//	          UPDATE+redemption+log (one statement); after a conflict:
+//	          [BEGIN, device, voucher+campaign FOR UPDATE, earlier answer]
 //	          → decide → [period reset?, guarded UPDATE+redemption+log, COMMIT]
 //
 // Each statement of a batch runs with its own snapshot (READ COMMITTED), so
@@ -73,6 +75,17 @@ func prefixed(p, cols string) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// targetEarlierSQL is targetSQL with the earlier answer for (voucher,
+// deviceId $3, order.id $4) as its last column, NULL when there is none:
+// the optimistic redeem's read of the voucher and of an earlier answer in
+// one statement (one snapshot). The locked redeem keeps them apart
+// (earlierSQL), so that the lookup after the row lock sees what the
+// previous holder of the lock committed.
+var targetEarlierSQL = strings.Replace(targetSQL, `
+	FROM vouchers v`, `,
+		(SELECT r.response FROM redemptions r WHERE r.voucher = v.id AND r.device_id = $3 AND r.order_id = $4)
+	FROM vouchers v`, 1)
 
 const earlierSQL = `SELECT r.response FROM redemptions r JOIN vouchers v ON v.id = r.voucher
 	WHERE v.code = $1 AND v.user_group = ANY ($2) AND r.device_id = $3 AND r.order_id = $4`
@@ -183,13 +196,14 @@ func voucherDest(v *models.Voucher, version *uint32) []any {
 		&v.LockedTill, &v.Status, version}
 }
 
-// scanTarget reads a targetSQL row; found is false for an unknown code.
-func scanTarget(row pgx.Row) (*target, bool, error) {
+// scanTarget reads a targetSQL row (with extra, the destinations of more
+// columns after it); found is false for an unknown code.
+func scanTarget(row pgx.Row, extra ...any) (*target, bool, error) {
 	t := &target{}
 	c := &t.C
-	err := row.Scan(append(voucherDest(&t.V, &t.version),
+	err := row.Scan(append(append(voucherDest(&t.V, &t.version),
 		&c.ID, &c.Name, &c.Type, &c.ValueType, &c.VoucherValue, &c.ValueExpr, &c.RedemptionLimit, &c.ResetFrequency,
-		&c.ExpiresOn, &c.Currency, &c.TimeZone, &c.Status, &c.ValidationRules, &c.RedemptionRules)...)
+		&c.ExpiresOn, &c.Currency, &c.TimeZone, &c.Status, &c.ValidationRules, &c.RedemptionRules), extra...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, false, nil
 	}
@@ -408,7 +422,7 @@ func (r *redeemRead) answer() []byte {
 }
 
 // readRedeem reads the device, the voucher and an earlier answer in one
-// round trip. An earlier answer is logged and becomes the answer.
+// round trip (two statements). An earlier answer is logged and becomes the answer.
 func (s *Service) readRedeem(ctx context.Context, c *pgx.Conn, sc models.Scope, code string, req RedeemRequest) (*redeemRead, error) {
 	groups := groupsOf(sc)
 	orderID := ""
@@ -417,9 +431,10 @@ func (s *Service) readRedeem(ctx context.Context, c *pgx.Conn, sc models.Scope, 
 	}
 	b := &pgx.Batch{}
 	b.Queue(deviceSQL, req.DeviceID, groups)
-	b.Queue(targetSQL, code, groups)
 	if orderID != "" {
-		b.Queue(earlierSQL, code, groups, req.DeviceID, orderID)
+		b.Queue(targetEarlierSQL, code, groups, req.DeviceID, orderID)
+	} else {
+		b.Queue(targetSQL, code, groups)
 	}
 	br := c.SendBatch(ctx, b)
 	rd := &redeemRead{}
@@ -427,12 +442,11 @@ func (s *Service) readRedeem(ctx context.Context, c *pgx.Conn, sc models.Scope, 
 	var found, again bool
 	var prev []byte
 	if err == nil {
-		rd.t, found, err = scanTarget(br.QueryRow())
-	}
-	if err == nil && orderID != "" {
-		err = br.QueryRow().Scan(&prev)
-		if again = err == nil; errors.Is(err, pgx.ErrNoRows) {
-			err = nil
+		if orderID != "" {
+			rd.t, found, err = scanTarget(br.QueryRow(), &prev)
+			again = found && prev != nil
+		} else {
+			rd.t, found, err = scanTarget(br.QueryRow())
 		}
 	}
 	if cerr := br.Close(); err == nil {

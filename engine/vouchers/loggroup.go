@@ -70,18 +70,36 @@ func (g *logGroup) write(ctx context.Context, insert func(context.Context, []log
 	return b.err
 }
 
-const logsSQL = `INSERT INTO voucher_logs (user_group, voucher, requester, requester_location, action, success,
-		request, response, currency)
-	SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::text[],
-		$8::text[], $9::text[])`
+// The validate logs are committed asynchronously: the statement turns
+// synchronous_commit off for its own (implicit, one-statement) transaction
+// with set_config(…, true), the statement form of SET LOCAL, so the commit
+// does not wait for its WAL to reach the disk. A validate is a read; its log
+// is an audit record, and a crash of the database server (not of vendrule)
+// may lose the validate logs of the last ≤ 3 × wal_writer_delay (600 ms by
+// default) — never a redeem, a rollback or an unlock, whose commits stay
+// synchronous, and never a validate log older than a later synchronous
+// commit, which flushes the WAL before it (docs/vouchers.md, "Speed").
+const asyncCommit = `WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
+	`
 
-// insertLogs writes rows in one statement.
+// logAsyncSQL writes one validate log with an asynchronous commit.
+const logAsyncSQL = asyncCommit + `INSERT INTO voucher_logs (user_group, voucher, requester, requester_location,
+		action, success, request, response, currency)
+	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM async`
+
+// logsSQL writes several validate logs with an asynchronous commit.
+const logsSQL = asyncCommit + `INSERT INTO voucher_logs (user_group, voucher, requester, requester_location,
+		action, success, request, response, currency)
+	SELECT l.* FROM async, unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::smallint[],
+		$7::text[], $8::text[], $9::text[]) l`
+
+// insertLogs writes rows in one statement, committed asynchronously.
 func (s *Service) insertLogs(ctx context.Context, rows []logRow) error {
 	if len(rows) == 1 {
 		r := rows[0]
 		return s.withConn(ctx, func(c *pgx.Conn) error {
-			_, err := c.Exec(ctx, logSQL, r.userGroup, r.voucher, r.requester, r.location, r.action, r.success,
-				r.request, r.response, r.currency)
+			_, err := c.Exec(ctx, logAsyncSQL, r.userGroup, r.voucher, r.requester, r.location, r.action,
+				r.success, r.request, r.response, r.currency)
 			return err
 		})
 	}

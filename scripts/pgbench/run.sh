@@ -61,7 +61,7 @@ load() { # name mode
 }
 
 for i in $(seq "$R"); do
-	echo "== run $i of $R"
+	echo "== run $i of $R ($(uptime | sed 's/.*load/load/'))"
 	echo -n "pgbench distinct c=32 tps: "; bench pg_distinct_32 32 0
 	[ -n "${VRLOAD_URL:-}" ] && load vr_distinct distinct
 	echo -n "pgbench hot c=8 tps: "; bench pg_hot_8 8 1
@@ -72,7 +72,7 @@ for i in $(seq "$R"); do
 done
 
 median() { sort -n "$OUT/$1" | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-echo "== medians of $R runs of ${T}s"
+echo "== medians of $R runs of ${T}s ($(uptime | sed 's/.*load/load/'); the 2 cores are shared: note it)"
 for k in pg_distinct_32 pg_hot_8 pg_hot_32 vr_distinct vr_hot; do
 	[ -s "$OUT/$k" ] && printf "%-16s %8s   (runs: %s)\n" "$k" "$(median $k)" "$(tr '\n' ' ' <"$OUT/$k")"
 done
