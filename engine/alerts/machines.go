@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/vendrule/vendrule/engine/fleet"
 	"github.com/vendrule/vendrule/models"
 	"github.com/vendrule/vendrule/models/pg"
 	"github.com/vendrule/vendrule/rules"
@@ -45,11 +46,7 @@ const machinesSQL = `SELECT m.id, m.user_group, m.name, m.hostname, m.tag, m.cre
 	l.name AS location_name, l.city, l.country, l.external_ref, l.time_zone,
 	COALESCE((SELECT array_agg(g.id ORDER BY g.id) FROM machine_groups g WHERE g.machines @> ARRAY[m.id]), '{}') AS machine_groups,
 	COALESCE((SELECT array_agg(g.id ORDER BY g.id) FROM location_groups g WHERE g.locations @> ARRAY[l.id]), '{}') AS location_groups,
-	(SELECT s.hours::text FROM opening_hour_sets s WHERE
-		   (s.resource = 'machine' AND s.resource_id = m.id)
-		OR (s.resource = 'location' AND s.resource_id = l.id)
-		OR (s.resource = 'machinegroup' AND s.resource_id IN (SELECT g.id FROM machine_groups g WHERE g.machines @> ARRAY[m.id]))
-		OR (s.resource = 'locationgroup' AND s.resource_id IN (SELECT g.id FROM location_groups g WHERE g.locations @> ARRAY[l.id]))
+	(SELECT s.hours::text FROM opening_hour_sets s WHERE ` + fleet.HourSetsOfMachine + `
 		ORDER BY s.set_at DESC LIMIT 1) AS hours,
 	(SELECT version FROM alert_index_version) AS index_version
 FROM machines m JOIN locations l ON l.id = m.location

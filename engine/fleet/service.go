@@ -67,13 +67,9 @@ func (s *Service) MachineHours(ctx context.Context, sc models.Scope, id int64) (
 		return HourSet{}, false, err
 	}
 	var rows []setRow
-	err = s.DB.WithContext(ctx).Raw(`SELECT resource, resource_id, hours::text AS hours, set_at
-		FROM opening_hour_sets WHERE
-		   (resource = 'machine' AND resource_id = ?)
-		OR (resource = 'location' AND resource_id = ?)
-		OR (resource = 'machinegroup' AND resource_id IN (SELECT id FROM machine_groups WHERE ? = ANY(machines)))
-		OR (resource = 'locationgroup' AND resource_id IN (SELECT id FROM location_groups WHERE ? = ANY(locations)))`,
-		m.ID, m.Location, m.ID, m.Location).Scan(&rows).Error
+	err = s.DB.WithContext(ctx).Raw(`SELECT s.resource, s.resource_id, s.hours::text AS hours, s.set_at
+		FROM opening_hour_sets s JOIN machines m ON m.id = ? JOIN locations l ON l.id = m.location
+		WHERE `+HourSetsOfMachine, m.ID).Scan(&rows).Error
 	if err != nil {
 		return HourSet{}, false, pg.MapError(err)
 	}
