@@ -42,8 +42,8 @@ func (s *Service) resolveDevice(ctx context.Context, sc models.Scope, deviceID s
 	var d device
 	err := s.DB.WithContext(ctx).Raw(`SELECT m.id AS machine_id, m.name, m.hostname, m.tag,
 			l.id AS location_id, l.name AS location_name, l.city, l.country, l.external_ref, l.time_zone,
-			ARRAY(SELECT g.id FROM machine_groups g WHERE m.id = ANY (g.machines)) AS machine_groups,
-			ARRAY(SELECT g.id FROM location_groups g WHERE l.id = ANY (g.locations)) AS location_groups
+			ARRAY(SELECT g.id FROM machine_groups g WHERE g.machines @> ARRAY[m.id] ORDER BY g.id) AS machine_groups,
+			ARRAY(SELECT g.id FROM location_groups g WHERE g.locations @> ARRAY[l.id] ORDER BY g.id) AS location_groups
 		FROM machines m JOIN locations l ON l.id = m.location
 		WHERE m.hostname = ? AND m.user_group IN ?`, deviceID, groupsOf(sc)).Scan(&d).Error
 	if err != nil {
