@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/vendrule/vendrule/engine/fleet"
 	"github.com/vendrule/vendrule/models"
 )
 
@@ -19,10 +20,10 @@ const maxOpen = 100
 
 // Rule is what the evaluator needs to know of an observer.
 type Rule struct {
-	Kind   string        // models.Occurrence, NonOccurrence or NonResolution
-	Window time.Duration // the timer
-	Occurs int           // items needed within the window (at least 1)
-	Hours  Schedule      // open time; always open when empty
+	Kind   string         // models.Occurrence, NonOccurrence or NonResolution
+	Window time.Duration  // the timer
+	Occurs int            // items needed within the window (at least 1)
+	Hours  fleet.Schedule // open time; always open when empty
 }
 
 // Input is one step of an item stream: a matching item that occurred at At,

@@ -36,7 +36,7 @@ type machineInfo struct {
 	// IndexVersion is alert_index_version as the query read it, so that
 	// ingestion learns of observer changes without a round trip of its own.
 	IndexVersion int64
-	schedule     Schedule
+	schedule     fleet.Schedule
 }
 
 // machinesSQL loads machines with their location, their groups and the
@@ -68,8 +68,8 @@ func loadMachines(ctx context.Context, tx *gorm.DB, ids []int64) (map[int64]*mac
 
 // schedule reads a stored set of hours in the time zone tz; bad or missing
 // hours mean always open, an unknown zone UTC.
-func schedule(hours *string, tz string) Schedule {
-	s := Schedule{Loc: location(tz)}
+func schedule(hours *string, tz string) fleet.Schedule {
+	s := fleet.Schedule{Loc: location(tz)}
 	if hours != nil {
 		_ = json.Unmarshal([]byte(*hours), &s.Hours)
 	}

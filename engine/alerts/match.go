@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/vendrule/vendrule/engine/fleet"
 	"github.com/vendrule/vendrule/models"
 	"github.com/vendrule/vendrule/rules"
 )
@@ -34,7 +35,7 @@ func compileObserver(o models.AlertObserver) (*observer, error) {
 }
 
 // rule returns the evaluator's rule of o on a machine open by hours.
-func (o *observer) rule(hours Schedule) Rule {
+func (o *observer) rule(hours fleet.Schedule) Rule {
 	r := Rule{Kind: o.Observer, Window: models.Window(o.Timer, o.TimerType), Occurs: int(o.Occurs)}
 	if o.OpeningHours {
 		r.Hours = hours

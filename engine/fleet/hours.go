@@ -65,10 +65,13 @@ func (h OpeningHour) seconds() (start, end int) {
 	return start, end
 }
 
+// clockSeconds reads a validated HH:MM:SS as seconds since midnight.
 func clockSeconds(s string) int {
-	var hh, mm, ss int
-	_, _ = fmt.Sscanf(s, "%d:%d:%d", &hh, &mm, &ss)
-	return hh*3600 + mm*60 + ss
+	if len(s) != 8 {
+		return 0
+	}
+	n := func(a, b byte) int { return int(a-'0')*10 + int(b-'0') }
+	return n(s[0], s[1])*3600 + n(s[3], s[4])*60 + n(s[6], s[7])
 }
 
 func checkOverlaps(hours []OpeningHour) error {
@@ -116,20 +119,5 @@ func Effective(sets []HourSet) (HourSet, bool) {
 // IsOpen reports whether hours, read in loc, include the instant t. Empty
 // hours mean always open.
 func IsOpen(hours []OpeningHour, loc *time.Location, t time.Time) bool {
-	if len(hours) == 0 {
-		return true
-	}
-	local := t.In(loc)
-	day := int(local.Weekday())
-	if day == 0 {
-		day = 7
-	}
-	sec := local.Hour()*3600 + local.Minute()*60 + local.Second()
-	for _, h := range hours {
-		start, end := h.seconds()
-		if h.Day == day && sec >= start && sec < end {
-			return true
-		}
-	}
-	return false
+	return Schedule{Hours: hours, Loc: loc}.Open(t)
 }

@@ -1,10 +1,8 @@
-package alerts
+package fleet
 
 import (
 	"testing"
 	"time"
-
-	"github.com/vendrule/vendrule/engine/fleet"
 )
 
 func TestScheduleAddAndBetween(t *testing.T) {
@@ -19,20 +17,20 @@ func TestScheduleAddAndBetween(t *testing.T) {
 		}
 		return v
 	}
-	every := func(start, end string) []fleet.OpeningHour {
-		var hs []fleet.OpeningHour
+	every := func(start, end string) []OpeningHour {
+		var hs []OpeningHour
 		for d := 1; d <= 7; d++ {
-			hs = append(hs, fleet.OpeningHour{Day: d, StartTime: start, EndTime: end})
+			hs = append(hs, OpeningHour{Day: d, StartTime: start, EndTime: end})
 		}
 		return hs
 	}
 	office := every("08:00:00", "18:00:00")
-	night := []fleet.OpeningHour{ // Friday 22:00 to Saturday 02:00, across midnight
+	night := []OpeningHour{ // Friday 22:00 to Saturday 02:00, across midnight
 		{Day: 5, StartTime: "22:00:00", EndTime: "00:00:00"}, {Day: 6, StartTime: "00:00:00", EndTime: "02:00:00"}}
 	allDay := every("00:00:00", "00:00:00")
 	tests := []struct {
 		name  string
-		hours []fleet.OpeningHour
+		hours []OpeningHour
 		from  time.Time
 		add   time.Duration
 		want  time.Time
@@ -62,26 +60,6 @@ func TestScheduleAddAndBetween(t *testing.T) {
 			}
 			if back := s.Sub(got, tt.add); s.Between(back, got) != tt.add || back.After(got) {
 				t.Errorf("Sub = %v (from %v)", back.In(ams), tt.from.In(ams))
-			}
-		})
-	}
-}
-
-func TestEvalWindowEdges(t *testing.T) {
-	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	occ := Rule{Kind: "occurrence", Window: 10 * time.Minute, Occurs: 2}
-	for _, tt := range []struct {
-		name string
-		gap  time.Duration
-		fire bool
-	}{{"one second before the timer", 10*time.Minute - time.Second, true}, {"exactly the timer", 10 * time.Minute, false}} {
-		t.Run(tt.name, func(t *testing.T) {
-			st := &State{}
-			ev := &Eval{Rule: occ, State: st, Now: base.Add(tt.gap)}
-			ev.Apply(Input{At: base, Item: 1, Kind: "event"})
-			ev.Apply(Input{At: base.Add(tt.gap), Item: 2, Kind: "event"})
-			if st.Alert.Firing() != tt.fire {
-				t.Errorf("firing = %v, want %v", st.Alert.Firing(), tt.fire)
 			}
 		})
 	}

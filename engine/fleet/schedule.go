@@ -1,9 +1,7 @@
-package alerts
+package fleet
 
 import (
 	"time"
-
-	"github.com/vendrule/vendrule/engine/fleet"
 )
 
 // maxScanDays bounds the walks over opening hours, so that no set of hours
@@ -14,7 +12,7 @@ const maxScanDays = 3660
 // its location's time zone. A schedule without hours is always open, and
 // then open time is wall time.
 type Schedule struct {
-	Hours []fleet.OpeningHour
+	Hours []OpeningHour
 	Loc   *time.Location
 }
 
@@ -65,12 +63,17 @@ func sortSpans(ss []span) {
 	}
 }
 
-func clockSeconds(s string) int {
-	if len(s) != 8 {
-		return 0
+// Open reports whether s counts the instant t as open.
+func (s Schedule) Open(t time.Time) bool {
+	if s.AlwaysOpen() {
+		return true
 	}
-	n := func(a, b byte) int { return int(a-'0')*10 + int(b-'0') }
-	return n(s[0], s[1])*3600 + n(s[3], s[4])*60 + n(s[6], s[7])
+	for _, sp := range s.daySpans(s.midnightOf(t)) {
+		if !t.Before(sp.from) && t.Before(sp.to) {
+			return true
+		}
+	}
+	return false
 }
 
 // midnightOf returns the start of the local day of t.
@@ -112,7 +115,7 @@ func (s Schedule) Between(a, b time.Time) time.Duration {
 }
 
 func overlap(sp span, a, b time.Time) time.Duration {
-	from, to := later(sp.from, a), earlier(sp.to, b)
+	from, to := maxTime(sp.from, a), minTime(sp.to, b)
 	if !to.After(from) {
 		return 0
 	}
@@ -133,7 +136,7 @@ func (s Schedule) Add(t time.Time, d time.Duration) time.Time {
 	mid := s.midnightOf(t)
 	for i := 0; i < maxScanDays; i++ {
 		for _, sp := range s.daySpans(mid) {
-			from := later(sp.from, t)
+			from := maxTime(sp.from, t)
 			if !sp.to.After(from) {
 				continue
 			}
@@ -163,7 +166,7 @@ func (s Schedule) Sub(t time.Time, d time.Duration) time.Time {
 		spans := s.daySpans(mid)
 		for j := len(spans) - 1; j >= 0; j-- {
 			sp := spans[j]
-			to := earlier(sp.to, t)
+			to := minTime(sp.to, t)
 			if !to.After(sp.from) {
 				continue
 			}
@@ -178,14 +181,14 @@ func (s Schedule) Sub(t time.Time, d time.Duration) time.Time {
 	return mid
 }
 
-func later(a, b time.Time) time.Time {
+func maxTime(a, b time.Time) time.Time {
 	if a.After(b) {
 		return a
 	}
 	return b
 }
 
-func earlier(a, b time.Time) time.Time {
+func minTime(a, b time.Time) time.Time {
 	if a.Before(b) {
 		return a
 	}
