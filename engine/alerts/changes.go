@@ -120,14 +120,15 @@ func resetObserver(ctx context.Context, tx *gorm.DB, o models.AlertObserver, now
 // materialiseSQL creates the missing watches of a non_occurrence observer
 // ($1): on its machines ($2), or on every machine of its group and the
 // groups below ($3) when it names none. They are due at once ($4), to be
-// judged from stored data.
+// judged from stored data. Inactive machines get none: they raise no alerts,
+// and reactivating one creates its watches (see applyMachineChanges).
 const materialiseSQL = `WITH RECURSIVE down AS (
 	SELECT id FROM user_groups WHERE id = $3
 	UNION
 	SELECT g.id FROM user_groups g JOIN down ON g.parent = down.id)
 INSERT INTO alert_watches (observer, machine, due_at, updated_at)
 SELECT $1, m.id, $4, $4 FROM machines m
-WHERE CASE WHEN cardinality($2::bigint[]) = 0 THEN m.user_group IN (SELECT id FROM down) ELSE m.id = ANY($2::bigint[]) END
+WHERE m.active AND CASE WHEN cardinality($2::bigint[]) = 0 THEN m.user_group IN (SELECT id FROM down) ELSE m.id = ANY($2::bigint[]) END
 ORDER BY m.id
 ON CONFLICT (observer, machine) DO NOTHING`
 

@@ -16,7 +16,8 @@ import (
 )
 
 // machineInfo is what evaluation and notifications need of a machine: its
-// names, groups, creation, location and effective opening hours.
+// names, groups, creation, location, effective opening hours and whether it
+// is active.
 type machineInfo struct {
 	ID             int64
 	UserGroup      int64
@@ -33,6 +34,9 @@ type machineInfo struct {
 	MachineGroups  models.IDList
 	LocationGroups models.IDList
 	Hours          *string
+	// Active is the machine's active flag: an inactive machine raises no
+	// alerts (see active.go).
+	Active bool
 	// IndexVersion is alert_index_version as the query read it, so that
 	// ingestion learns of observer changes without a round trip of its own.
 	IndexVersion int64
@@ -42,7 +46,7 @@ type machineInfo struct {
 // machinesSQL loads machines with their location, their groups and the
 // hours in force: the set written last among the machine, its location and
 // their groups (as fleet.Effective picks).
-const machinesSQL = `SELECT m.id, m.user_group, m.name, m.hostname, m.tag, m.created_at, m.location,
+const machinesSQL = `SELECT m.id, m.user_group, m.name, m.hostname, m.tag, m.created_at, m.location, m.active,
 	l.name AS location_name, l.city, l.country, l.external_ref, l.time_zone,
 	COALESCE((SELECT array_agg(g.id ORDER BY g.id) FROM machine_groups g WHERE g.machines @> ARRAY[m.id]), '{}') AS machine_groups,
 	COALESCE((SELECT array_agg(g.id ORDER BY g.id) FROM location_groups g WHERE g.locations @> ARRAY[l.id]), '{}') AS location_groups,

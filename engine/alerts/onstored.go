@@ -23,13 +23,22 @@ type pairKey struct{ observer, machine int64 }
 // occurrence order to the stored state of each (observer, machine), then
 // time passes up to now; an alert that both starts and ends in one
 // evaluation lies in the past and is stored as history without a
-// notification. Returns EUNAVAILABLE when the database fails.
+// notification. Items of inactive machines are evaluated by no observer.
+// Returns EUNAVAILABLE when the database fails.
 func (e *Engine) OnStored(ctx context.Context, tx *gorm.DB, b *ingest.Batch) error {
 	now := e.now()
 	items := batchItems(b)
 	ms, err := loadMachines(ctx, tx, batchMachines(b))
-	if err != nil || len(ms) == 0 {
+	if err != nil {
 		return err
+	}
+	for id, m := range ms {
+		if !m.Active { // stored, but raises no alerts (see active.go)
+			delete(ms, id)
+		}
+	}
+	if len(ms) == 0 {
+		return nil
 	}
 	idx, err := e.index.forGroups(ctx, tx, machineGroups(ms), indexVersion(ms))
 	if err != nil {
@@ -166,7 +175,7 @@ func addResolutions(ctx context.Context, tx *gorm.DB, b *ingest.Batch, ms map[in
 	var earlier []ingest.Resolution
 	var machines []int64
 	for _, r := range b.Resolved {
-		if !fresh[r.Event] {
+		if !fresh[r.Event] && ms[r.Machine] != nil {
 			earlier, machines = append(earlier, r), append(machines, r.Machine)
 		}
 	}
@@ -179,6 +188,9 @@ func addResolutions(ctx context.Context, tx *gorm.DB, b *ingest.Batch, ms map[in
 	}
 	for _, w := range ws {
 		m := ms[w.Machine]
+		if m == nil { // inactive
+			continue
+		}
 		o := idx[m.UserGroup].byID[w.Observer]
 		if o == nil {
 			continue

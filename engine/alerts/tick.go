@@ -14,8 +14,8 @@ import (
 // maxTickBatches bounds the batches of one tick, so that a tick always ends.
 const maxTickBatches = 10000
 
-// Tick refreshes the watches of observers changed since the last tick,
-// then evaluates every watch due at now, in transactions of TickBatch
+// Tick refreshes the watches of observers changed since the last tick and
+// of machines whose active flag flipped (see active.go), then evaluates every watch due at now, in transactions of TickBatch
 // watches taken with FOR UPDATE SKIP LOCKED: it costs O(due), replicas
 // ticking together share the work, and a replica that dies mid-tick loses
 // nothing (its rows stay due). Returns EUNAVAILABLE when the database
@@ -23,6 +23,9 @@ const maxTickBatches = 10000
 func (e *Engine) Tick(ctx context.Context) error {
 	now := e.now()
 	if err := e.applyChanges(ctx, now); err != nil {
+		return err
+	}
+	if err := e.applyMachineChanges(ctx, now); err != nil {
 		return err
 	}
 	size := e.TickBatch
@@ -55,11 +58,14 @@ func (e *Engine) tickBatch(ctx context.Context, now time.Time, size int) (int, e
 			return err
 		}
 		n = len(ws)
-		jobs, orphans, err := tickJobs(ctx, tx, ws)
+		jobs, orphans, parked, err := tickJobs(ctx, tx, ws)
 		if err != nil {
 			return err
 		}
 		if err := clearDue(ctx, tx, orphans); err != nil {
+			return err
+		}
+		if err := parkWatches(ctx, tx, parked, now); err != nil {
 			return err
 		}
 		for _, j := range jobs {
@@ -73,10 +79,11 @@ func (e *Engine) tickBatch(ctx context.Context, now time.Time, size int) (int, e
 }
 
 // tickJobs pairs due watches with their observers and machines; watches
-// whose observer no longer compiles are returned as orphans.
-func tickJobs(ctx context.Context, tx *gorm.DB, ws []watch) ([]*job, []watch, error) {
+// whose observer no longer compiles are returned as orphans, those of
+// inactive machines as parked (they are not evaluated).
+func tickJobs(ctx context.Context, tx *gorm.DB, ws []watch) (jobs []*job, orphans, parked []watch, err error) {
 	if len(ws) == 0 {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	var oids, mids []int64
 	for _, w := range ws {
@@ -84,23 +91,24 @@ func tickJobs(ctx context.Context, tx *gorm.DB, ws []watch) ([]*job, []watch, er
 	}
 	obs, err := loadObservers(ctx, tx, distinctIDs(oids))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	ms, err := loadMachines(ctx, tx, distinctIDs(mids))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	var jobs []*job
-	var orphans []watch
 	for _, w := range ws {
 		o, m := obs[w.Observer], ms[w.Machine]
-		if o == nil || m == nil {
+		switch {
+		case o == nil || m == nil:
 			orphans = append(orphans, w)
-			continue
+		case !m.Active:
+			parked = append(parked, w)
+		default:
+			jobs = append(jobs, &job{o: o, m: m, w: &watch{Observer: w.Observer, Machine: w.Machine, State: w.State}})
 		}
-		jobs = append(jobs, &job{o: o, m: m, w: &watch{Observer: w.Observer, Machine: w.Machine, State: w.State}})
 	}
-	return jobs, orphans, nil
+	return jobs, orphans, parked, nil
 }
 
 // loadObservers returns the observers with ids whose condition compiles.
