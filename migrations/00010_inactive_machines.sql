@@ -21,7 +21,11 @@ CREATE TRIGGER alert_machine_active_changed AFTER UPDATE OF active ON machines
     FOR EACH ROW WHEN (OLD.active IS DISTINCT FROM NEW.active)
     EXECUTE FUNCTION alert_machine_active_changed();
 
+-- A flip touches the watches of one machine; without this it scans them all.
+CREATE INDEX alert_watches_machine ON alert_watches (machine);
+
 -- +goose Down
+DROP INDEX alert_watches_machine;
 DROP TRIGGER alert_machine_active_changed ON machines;
 DROP FUNCTION alert_machine_active_changed();
 DROP TABLE alert_machine_changes;
