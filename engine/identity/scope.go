@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vendrule/vendrule/engine/batch"
 	"github.com/vendrule/vendrule/models"
 	"github.com/vendrule/vendrule/models/pg"
 )
@@ -89,6 +90,41 @@ type tenantGroups struct {
 	mu     sync.Mutex
 	groups map[int64]cachedGroups
 	hints  map[string]int64
+	// keys looks up the machines of concurrent keys together (keysSQL)
+	keys batch.Group[string, keyMachine]
+}
+
+// keyMachine is the machine of a key; id is 0 for an unknown key.
+type keyMachine struct {
+	id, group int64
+	hostname  string
+}
+
+// keysSQL looks up the machines of a group of key hashes, numbered by hash.
+const keysSQL = `SELECT i.n, x.id, x.hostname, x.user_group
+	FROM unnest($1::text[]) WITH ORDINALITY AS i(h, n)
+	CROSS JOIN LATERAL (SELECT m.id, m.hostname, m.user_group
+		FROM machine_keys k JOIN machines m ON m.id = k.machine_id WHERE k.key_hash = i.h) x`
+
+// lookupKeys runs keysSQL for hashes.
+func (s *Service) lookupKeys(ctx context.Context, hashes []string) ([]keyMachine, error) {
+	out := make([]keyMachine, len(hashes))
+	rows, err := s.DB.SQL.QueryContext(ctx, keysSQL, hashes)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n int
+		var m keyMachine
+		if err := rows.Scan(&n, &m.id, &m.hostname, &m.group); err != nil {
+			return nil, err
+		}
+		if n >= 1 && n <= len(out) {
+			out[n-1] = m
+		}
+	}
+	return out, rows.Err()
 }
 
 type cachedGroups struct {
@@ -102,7 +138,8 @@ func (s *Service) tenantCache() *tenantGroups {
 	if c, ok := scopeCaches.Load(s); ok {
 		return c.(*tenantGroups)
 	}
-	c, _ := scopeCaches.LoadOrStore(s, &tenantGroups{groups: map[int64]cachedGroups{}, hints: map[string]int64{}})
+	c, _ := scopeCaches.LoadOrStore(s, &tenantGroups{groups: map[int64]cachedGroups{}, hints: map[string]int64{},
+		keys: batch.Group[string, keyMachine]{Run: s.lookupKeys, Max: 256}})
 	return c.(*tenantGroups)
 }
 
@@ -145,12 +182,26 @@ func (c *tenantGroups) put(h string, g int64, ids []int64, now time.Time) {
 
 // deviceScope authenticates a machine key. A device sees its whole tenant's
 // vouchers but acts only as its own machine. One query, whatever the cache
-// holds.
+// holds: when the tenant's groups are cached, the key's lookup shares a
+// statement with the other keys being looked up at the time.
 func (s *Service) deviceScope(ctx context.Context, key string) (models.Scope, error) {
 	h := hashToken(key)
 	c := s.tenantCache()
 	now := time.Now()
 	hint := c.hint(h, now)
+	if hint != 0 {
+		m, err := c.keys.Do(ctx, h)
+		if err != nil {
+			return models.Scope{}, pg.MapError(err)
+		}
+		if m.id == 0 {
+			return models.Scope{}, models.Errorf(models.EUNAUTHORIZED, "unknown machine key")
+		}
+		if ids, ok := c.get(m.group, now); ok && m.group == hint {
+			return models.Scope{MachineID: m.id, DeviceID: m.hostname, GroupID: m.group, Groups: ids}, nil
+		}
+		hint = 0 // the machine moved, or its tenant's entry ran out: walk the tree
+	}
 	for {
 		var (
 			id, group int64

@@ -47,10 +47,13 @@ func (s *Service) withConn(ctx context.Context, fn func(*pgx.Conn) error) error 
 	})
 }
 
-const deviceSQL = `SELECT m.id, m.name, m.hostname, m.tag, l.id, l.name, l.city, l.country, l.external_ref,
-		l.time_zone,
+// deviceCols are the columns of a device (scanDevice) over machines m and
+// locations l.
+const deviceCols = `m.id, m.name, m.hostname, m.tag, l.id, l.name, l.city, l.country, l.external_ref, l.time_zone,
 		ARRAY(SELECT g.id FROM machine_groups g WHERE g.machines @> ARRAY[m.id] ORDER BY g.id),
-		ARRAY(SELECT g.id FROM location_groups g WHERE g.locations @> ARRAY[l.id] ORDER BY g.id)
+		ARRAY(SELECT g.id FROM location_groups g WHERE g.locations @> ARRAY[l.id] ORDER BY g.id)`
+
+const deviceSQL = `SELECT ` + deviceCols + `
 	FROM machines m JOIN locations l ON l.id = m.location
 	WHERE m.hostname = $1 AND m.user_group = ANY ($2) LIMIT 1`
 
@@ -61,12 +64,15 @@ const voucherCols = `id, user_group, code, campaign, type, value, value_type, re
 	expires_on, time_zone, validation_rules, redemption_rules, redemption_count, total_redemption_count,
 	amount_redeemed, total_amount_redeemed, period_start, lock_owner, locked_till, status, xmin`
 
-// targetSQL reads the voucher and the campaign columns the decision needs.
-var targetSQL = `SELECT ` + prefixed("v.", voucherCols) + `,
-		c.id, c.name, c.type, c.value_type, c.voucher_value, c.value_expr, c.redemption_limit, c.reset_frequency,
-		c.expires_on, c.currency, c.time_zone, c.status, c.validation_rules, c.redemption_rules
+// campaignCols are the campaign columns the decision needs, over
+// campaigns c (scanTarget).
+const campaignCols = `c.id, c.name, c.type, c.value_type, c.voucher_value, c.value_expr, c.redemption_limit,
+		c.reset_frequency, c.expires_on, c.currency, c.time_zone, c.status, c.validation_rules, c.redemption_rules`
+
+// targetLockedSQL reads the voucher under its row lock, and its campaign.
+var targetLockedSQL = `SELECT ` + prefixed("v.", voucherCols) + `, ` + campaignCols + `
 	FROM vouchers v JOIN campaigns c ON c.id = v.campaign
-	WHERE v.code = $1 AND v.user_group = ANY ($2) LIMIT 1`
+	WHERE v.code = $1 AND v.user_group = ANY ($2) LIMIT 1 FOR UPDATE OF v`
 
 func prefixed(p, cols string) string {
 	parts := strings.Split(cols, ",")
@@ -75,17 +81,6 @@ func prefixed(p, cols string) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
-// targetEarlierSQL is targetSQL with the earlier answer for (voucher,
-// deviceId $3, order.id $4) as its last column, NULL when there is none:
-// the optimistic redeem's read of the voucher and of an earlier answer in
-// one statement (one snapshot). The locked redeem keeps them apart
-// (earlierSQL), so that the lookup after the row lock sees what the
-// previous holder of the lock committed.
-var targetEarlierSQL = strings.Replace(targetSQL, `
-	FROM vouchers v`, `,
-		(SELECT r.response FROM redemptions r WHERE r.voucher = v.id AND r.device_id = $3 AND r.order_id = $4)
-	FROM vouchers v`, 1)
 
 const earlierSQL = `SELECT r.response FROM redemptions r JOIN vouchers v ON v.id = r.voucher
 	WHERE v.code = $1 AND v.user_group = ANY ($2) AND r.device_id = $3 AND r.order_id = $4`
@@ -129,37 +124,6 @@ const spendSQL = `WITH u AS (
 		CASE WHEN EXISTS (SELECT 1 FROM u) THEN $14 ELSE $17 END, $18
 	RETURNING success = 1`
 
-// spendOnceSQL is the whole write of a redeem decided on a snapshot, as
-// one statement and so one transaction: the UPDATE matches only the row
-// version the decision saw (xmin) and states the invariant in its WHERE
-// (after the period reset $18, count under the limit and amount within a
-// gift's balance); the redemption and the log are inserted only when it
-// matched; it returns the voucher row as written. No row means the voucher
-// changed since the read: read again.
-var spendOnceSQL = `WITH u AS (
-		UPDATE vouchers SET
-			redemption_count = CASE WHEN $18 THEN 0 ELSE redemption_count END + 1,
-			total_redemption_count = total_redemption_count + 1,
-			amount_redeemed = CASE WHEN $18 THEN 0 ELSE amount_redeemed END + $3::bigint,
-			total_amount_redeemed = total_amount_redeemed + $3::bigint,
-			period_start = COALESCE($13, period_start),
-			last_reset_at = CASE WHEN $18 THEN $4 ELSE last_reset_at END,
-			last_redemption_at = $4, last_redemption_location = $5, lock_owner = NULL, locked_till = NULL,
-			updated_at = $4
-		WHERE id = $2 AND xmin = $19::xid
-			AND ($6::bigint = 0 OR CASE WHEN $18 THEN 0 ELSE redemption_count END < $6::bigint)
-			AND ($7::bigint < 0 OR CASE WHEN $18 THEN 0 ELSE amount_redeemed END + $3::bigint <= $7::bigint)
-		RETURNING ` + voucherCols + `),
-	r AS (
-		INSERT INTO redemptions (user_group, voucher, campaign, device_id, order_id, machine, location, amount,
-			period_start, response)
-		SELECT $1, u.id, $8, $9, $10, $11, $12, $3, $13, $14 FROM u RETURNING id),
-	l AS (
-		INSERT INTO voucher_logs (user_group, voucher, requester, requester_location, action, success, request,
-			response, currency)
-		SELECT $1, u.id, $15, $5, 'redeem', 1, $16, $14, $17 FROM u RETURNING id)
-	SELECT ` + voucherCols + ` FROM u`
-
 const resetSQL = `UPDATE vouchers SET period_start = $1,
 		redemption_count = CASE WHEN $2 THEN 0 ELSE redemption_count END,
 		amount_redeemed = CASE WHEN $2 THEN 0 ELSE amount_redeemed END,
@@ -196,7 +160,7 @@ func voucherDest(v *models.Voucher, version *uint32) []any {
 		&v.LockedTill, &v.Status, version}
 }
 
-// scanTarget reads a targetSQL row (with extra, the destinations of more
+// scanTarget reads a row of voucherCols and campaignCols (with extra, the destinations of more
 // columns after it); found is false for an unknown code.
 func scanTarget(row pgx.Row, extra ...any) (*target, bool, error) {
 	t := &target{}
@@ -239,64 +203,46 @@ func (s *Service) Validate(ctx context.Context, sc models.Scope, code string, re
 	if err := checkDeviceID(sc, req.DeviceID); err != nil {
 		return nil, err
 	}
-	var resp *ValidateResponse
-	var row *logRow
-	err := s.withConn(ctx, func(c *pgx.Conn) error {
-		groups := groupsOf(sc)
-		b := &pgx.Batch{}
-		b.Queue(deviceSQL, req.DeviceID, groups)
-		b.Queue(targetSQL, code, groups)
-		br := c.SendBatch(ctx, b)
-		d, dfound, err := scanDevice(br.QueryRow())
-		var t *target
-		var found bool
-		if err == nil {
-			t, found, err = scanTarget(br.QueryRow())
-		}
-		if cerr := br.Close(); err == nil {
-			err = cerr
-		}
-		switch {
-		case err != nil:
-			return err
-		case !dfound:
-			return forbiddenDevice(req.DeviceID)
-		case !found:
-			resp = &ValidateResponse{Code: code, Reason: ReasonNotFound, ValidFor: ValidFor{Products: map[string]bool{}}}
-			return nil
-		}
-		now := s.Now()
-		dec := decide(ctx, t, d, request{DeviceID: req.DeviceID, Order: req.Order, Demand: req.Demand}, now)
-		resp = validateResponse(t, &dec)
-		who, reqJSON := requester(sc, req.DeviceID), string(mustJSON(req))
-		if !dec.ok() || req.LockDuration <= 0 {
-			row = &logRow{userGroup: t.V.UserGroup, voucher: t.V.ID, requester: who, location: d.locationLabel(),
-				action: "validate", success: boolSmallint(resp.Valid), request: reqJSON,
-				response: string(mustJSON(resp)), currency: t.C.Currency}
-			return nil // logged below, after the connection went back to the pool
-		}
-		till := now.Add(time.Duration(req.LockDuration * float64(time.Second))).UTC()
-		locked := *resp
-		locked.LockedTill = &till
-		refused := *resp
-		refused.Valid, refused.Reason, refused.Discount.AmountOff = false, ReasonLocked, 0
-		var ok bool
-		err = c.QueryRow(ctx, lockLogSQL, t.V.UserGroup, t.V.ID, req.DeviceID, who, d.locationLabel(), reqJSON,
-			t.C.Currency, string(mustJSON(&locked)), string(mustJSON(&refused)), till, now.UTC()).Scan(&ok)
-		if ok {
-			resp = &locked
-		} else {
-			resp = &refused
-		}
-		return err
-	})
-	if err == nil && row != nil {
-		err = s.logs.write(ctx, s.insertLogs, *row)
+	rr, err := s.read(ctx, sc, req.DeviceID, code, "")
+	switch {
+	case err != nil:
+		return nil, pg.MapError(err)
+	case rr.d == nil:
+		return nil, forbiddenDevice(req.DeviceID)
+	case rr.t == nil:
+		return &ValidateResponse{Code: code, Reason: ReasonNotFound, ValidFor: ValidFor{Products: map[string]bool{}}}, nil
 	}
+	t, d := rr.t, rr.d
+	now := s.Now()
+	dec := decide(ctx, t, d, request{DeviceID: req.DeviceID, Order: req.Order, Demand: req.Demand}, now)
+	resp := validateResponse(t, &dec)
+	who, reqJSON := requester(sc, req.DeviceID), string(mustJSON(req))
+	if !dec.ok() || req.LockDuration <= 0 {
+		err := s.logs.write(ctx, s.insertLogs, logRow{userGroup: t.V.UserGroup, voucher: t.V.ID, requester: who,
+			location: d.locationLabel(), action: "validate", success: boolSmallint(resp.Valid), request: reqJSON,
+			response: string(mustJSON(resp)), currency: t.C.Currency})
+		if err != nil {
+			return nil, pg.MapError(err)
+		}
+		return resp, nil
+	}
+	till := now.Add(time.Duration(req.LockDuration * float64(time.Second))).UTC()
+	locked := *resp
+	locked.LockedTill = &till
+	refused := *resp
+	refused.Valid, refused.Reason, refused.Discount.AmountOff = false, ReasonLocked, 0
+	var ok bool
+	err = s.withConn(ctx, func(c *pgx.Conn) error {
+		return c.QueryRow(ctx, lockLogSQL, t.V.UserGroup, t.V.ID, req.DeviceID, who, d.locationLabel(), reqJSON,
+			t.C.Currency, string(mustJSON(&locked)), string(mustJSON(&refused)), till, now.UTC()).Scan(&ok)
+	})
 	if err != nil {
 		return nil, pg.MapError(err)
 	}
-	return resp, nil
+	if ok {
+		return &locked, nil
+	}
+	return &refused, nil
 }
 
 func uniqueViolation(err error) bool {
@@ -311,30 +257,16 @@ func boolSmallint(b bool) int16 {
 	return 0
 }
 
-// optimisticTries is how often a redeem decided on a snapshot is tried
-// before it is decided under the row lock. One: a conflict means another
-// writer is on the voucher right now, and re-reading optimistically while
-// it stays busy only wastes round trips (measured: 32 goroutines on one
-// voucher without the queue, 1.2 ms/redeem with one try, 4 ms with two or
-// three).
-const optimisticTries = 1
-
 // Redeem spends a voucher for an order. It is idempotent on (voucher,
 // deviceId, order.id): a retry gets the bytes of the first successful
 // answer and changes nothing. The answer is JSON of a RedeemResponse.
 // Errors are EINVALID, EFORBIDDEN, EUNAVAILABLE.
 //
 // The device, the voucher and an earlier answer are read in one batch;
-// then the redeem is decided and written as one statement (one
-// transaction) whose UPDATE matches only the row version that was decided
-// on and repeats the limit and balance checks in its WHERE. When the
-// voucher changed in between (another replica, a manager, a lock), the
-// redeem is decided again under the row lock (redeemLocked).
-//
-// With SerializeHot, redeems of one code in this process queue on a keyed
-// mutex between the read and the write, and each hands the row it wrote to
-// the next: a hot voucher costs one round trip per redeem inside the
-// queue, and PostgreSQL holds its row lock only while one statement runs.
+// then the redeem joins the group of this process's redeems that the next
+// statement writes (spend.go). When the voucher changed after the read
+// (another replica, a manager, a lock), the redeem is decided again under
+// the row lock (redeemLocked).
 func (s *Service) Redeem(ctx context.Context, sc models.Scope, code string, req RedeemRequest) ([]byte, error) {
 	if err := checkDeviceID(sc, req.DeviceID); err != nil {
 		return nil, err
@@ -347,53 +279,17 @@ func (s *Service) Redeem(ctx context.Context, sc models.Scope, code string, req 
 }
 
 func (s *Service) redeem(ctx context.Context, sc models.Scope, code string, req RedeemRequest) ([]byte, error) {
-	var rd *redeemRead
-	err := s.withConn(ctx, func(c *pgx.Conn) error {
-		var err error
-		rd, err = s.readRedeem(ctx, c, sc, code, req)
-		return err
-	})
+	readAt := time.Now()
+	rd, err := s.readRedeem(ctx, sc, code, req)
 	if err != nil || rd.out != nil {
 		return rd.answer(), err
 	}
-	var slot *keyedEntry
-	if s.SerializeHot {
-		var unlock func()
-		slot, unlock = s.locks.Lock(code)
-		defer unlock()
-		// the key is the code, which is unique per tenant only: hand over
-		// the row of the same voucher alone
-		if slot.last != nil && slot.last.ID == rd.t.V.ID {
-			v := *slot.last // newer than the read, or a conflict tells
-			rd.t.V, rd.t.version = v, slot.lastVersion
-		}
+	res, err := s.spends.Do(ctx, &spend{sc: sc, req: req, rd: rd, readAt: readAt})
+	if err != nil || !res.relock {
+		return res.out, err
 	}
 	var out []byte
 	err = s.withConn(ctx, func(c *pgx.Conn) error {
-		for try := range optimisticTries {
-			if try > 0 {
-				var err error
-				if rd, err = s.readRedeem(ctx, c, sc, code, req); err != nil || rd.out != nil {
-					out = rd.answer()
-					return err
-				}
-			}
-			written, done, err := s.writeRedeem(ctx, c, sc, req, rd)
-			if slot != nil {
-				slot.last = nil
-				if written != nil {
-					slot.last, slot.lastVersion = &written.V, written.version
-				}
-			}
-			if err != nil && uniqueViolation(err) {
-				continue // a concurrent retry of the same order was first: read its answer
-			}
-			if err != nil || done {
-				out = rd.out
-				return err
-			}
-			// the voucher changed after the read: read and decide again
-		}
 		var err error
 		out, err = s.redeemLocked(ctx, c, sc, code, req)
 		if err != nil && !c.IsClosed() && c.PgConn().TxStatus() != 'I' {
@@ -421,97 +317,31 @@ func (r *redeemRead) answer() []byte {
 	return r.out
 }
 
-// readRedeem reads the device, the voucher and an earlier answer in one
-// round trip (two statements). An earlier answer is logged and becomes the answer.
-func (s *Service) readRedeem(ctx context.Context, c *pgx.Conn, sc models.Scope, code string, req RedeemRequest) (*redeemRead, error) {
-	groups := groupsOf(sc)
+// readRedeem reads the device, the voucher and an earlier answer through
+// the read group. An earlier answer is logged and becomes the answer.
+func (s *Service) readRedeem(ctx context.Context, sc models.Scope, code string, req RedeemRequest) (*redeemRead, error) {
 	orderID := ""
 	if req.Order != nil {
 		orderID = req.Order.ID
 	}
-	b := &pgx.Batch{}
-	b.Queue(deviceSQL, req.DeviceID, groups)
-	if orderID != "" {
-		b.Queue(targetEarlierSQL, code, groups, req.DeviceID, orderID)
-	} else {
-		b.Queue(targetSQL, code, groups)
-	}
-	br := c.SendBatch(ctx, b)
-	rd := &redeemRead{}
-	d, dfound, err := scanDevice(br.QueryRow())
-	var found, again bool
-	var prev []byte
-	if err == nil {
-		if orderID != "" {
-			rd.t, found, err = scanTarget(br.QueryRow(), &prev)
-			again = found && prev != nil
-		} else {
-			rd.t, found, err = scanTarget(br.QueryRow())
-		}
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	rd.d = d
+	rr, err := s.read(ctx, sc, req.DeviceID, code, orderID)
 	switch {
 	case err != nil:
 		return nil, err
-	case !dfound:
+	case rr.d == nil:
 		return nil, forbiddenDevice(req.DeviceID)
-	case !found:
-		rd.out = mustJSON(RedeemResponse{Code: code, Reason: ReasonNotFound})
-	case again:
-		t := rd.t
-		_, err = c.Exec(ctx, logSQL, t.V.UserGroup, t.V.ID, requester(sc, req.DeviceID), d.locationLabel(), "redeem",
-			int16(1), string(mustJSON(req)), string(prev), t.C.Currency)
-		rd.out = prev
+	case rr.t == nil:
+		return &redeemRead{d: rr.d, out: mustJSON(RedeemResponse{Code: code, Reason: ReasonNotFound})}, nil
+	case rr.prev != nil:
+		t := rr.t
+		err := s.withConn(ctx, func(c *pgx.Conn) error {
+			_, err := c.Exec(ctx, logSQL, t.V.UserGroup, t.V.ID, requester(sc, req.DeviceID), rr.d.locationLabel(),
+				"redeem", int16(1), string(mustJSON(req)), string(rr.prev), t.C.Currency)
+			return err
+		})
+		return &redeemRead{d: rr.d, t: t, out: rr.prev}, err
 	}
-	return rd, err
-}
-
-// writeRedeem decides the redeem on what was read and writes it: a refusal
-// as its log, a redemption with spendOnceSQL. done is false when the
-// voucher changed since the read and nothing was written; written is the
-// voucher row as the redemption left it.
-func (s *Service) writeRedeem(ctx context.Context, c *pgx.Conn, sc models.Scope, req RedeemRequest, rd *redeemRead) (*target, bool, error) {
-	t, d := rd.t, rd.d
-	who, reqJSON := requester(sc, req.DeviceID), string(mustJSON(req))
-	now := s.Now()
-	dec := decide(ctx, t, d, request{DeviceID: req.DeviceID, Order: req.Order, Demand: req.Demand, Redeem: true}, now)
-	resp := RedeemResponse{Code: t.V.Code, CampaignType: t.C.Type, VoucherID: t.V.ID, Redeemed: dec.ok(),
-		Reason: dec.Reason, Message: dec.Message, Discount: discount(&dec), VoucherValue: dec.Settings.Value}
-	if !dec.ok() {
-		resp.Discount.AmountOff = 0
-		rd.out = mustJSON(resp)
-		_, err := c.Exec(ctx, logSQL, t.V.UserGroup, t.V.ID, who, d.locationLabel(), "redeem", int16(0), reqJSON,
-			string(rd.out), t.C.Currency)
-		return nil, true, err
-	}
-	rd.out = mustJSON(resp)
-	balanceCap := int64(-1)
-	if dec.Settings.Type == models.CampaignGift {
-		balanceCap = dec.Settings.Value
-	}
-	var ps *time.Time
-	if dec.Counters.PeriodStart != nil {
-		u := dec.Counters.PeriodStart.UTC()
-		ps = &u
-	}
-	if s.beforeWrite != nil {
-		s.beforeWrite()
-	}
-	w := &target{}
-	err := c.QueryRow(ctx, spendOnceSQL, t.V.UserGroup, t.V.ID, dec.Amount, now.UTC(), d.locationLabel(),
-		dec.Settings.RedemptionLimit, balanceCap, t.V.Campaign, req.DeviceID, req.Order.ID, d.MachineID,
-		d.LocationID, ps, string(rd.out), who, reqJSON, t.C.Currency, dec.Counters.Reset, t.version).
-		Scan(voucherDest(&w.V, &w.version)...)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, true, err // a unique violation: a concurrent retry of the order; redeem reads again
-	}
-	return w, true, nil
+	return &redeemRead{d: rr.d, t: rr.t}, nil
 }
 
 // redeemLocked is the pessimistic redeem: BEGIN, the device, the voucher
@@ -526,7 +356,7 @@ func (s *Service) redeemLocked(ctx context.Context, c *pgx.Conn, sc models.Scope
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
 	b.Queue(deviceSQL, req.DeviceID, groups)
-	b.Queue(strings.Replace(targetSQL, "LIMIT 1", "LIMIT 1 FOR UPDATE OF v", 1), code, groups)
+	b.Queue(targetLockedSQL, code, groups)
 	if orderID != "" {
 		b.Queue(earlierSQL, code, groups, req.DeviceID, orderID)
 	}

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vendrule/vendrule/models"
+	"github.com/vendrule/vendrule/engine/batch"
 	"github.com/vendrule/vendrule/models/pg"
 )
 
@@ -32,31 +32,37 @@ type Service struct {
 	// ChunkSize is the number of vouchers copied per step of a generation;
 	// progress is published after each step.
 	ChunkSize int
-	// SerializeHot makes redeems of the same code in this process queue on
-	// a keyed mutex between their read and their write, each handing the
-	// row it wrote to the next: a hot voucher is written by one statement
-	// at a time from this process, with no PostgreSQL lock convoy and no
-	// conflicts between its own redeems.
-	SerializeHot bool
-	Log          *slog.Logger
+	Log       *slog.Logger
 
-	// beforeWrite, when set, runs between a redeem's read and its write;
-	// tests use it to change the voucher in between.
+	// beforeWrite, when set, runs before a group of redeems is written;
+	// tests use it to change a voucher after the redeems read it.
 	beforeWrite func()
 
-	locks  keyedMutex
-	logs   logGroup
-	jobs   sync.WaitGroup
-	ctx    context.Context
-	cancel context.CancelFunc
+	// spends writes the redeems of this process in groups (spend.go);
+	// written and prunedAt belong to its Run, which runs one at a time.
+	spends   batch.Group[*spend, spent]
+	written  map[string]writtenRow
+	prunedAt time.Time
+	reads    batch.Group[readItem, readResult]
+	logs     logGroup
+	jobs     sync.WaitGroup
+	ctx      context.Context
+	cancel   context.CancelFunc
 }
 
 // New returns a service over db with the real clock.
 func New(db *pg.DB) *Service {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Service{DB: db, Now: time.Now, NewCode: NewCode, ChunkSize: 10_000, SerializeHot: true,
-		Log: slog.Default(), ctx: ctx, cancel: cancel}
+	s := &Service{DB: db, Now: time.Now, NewCode: NewCode, ChunkSize: 10_000, Log: slog.Default(), ctx: ctx,
+		cancel: cancel}
+	s.spends = batch.Group[*spend, spent]{Run: s.spendBatch, Max: maxGroup}
+	s.reads = batch.Group[readItem, readResult]{Run: s.readBatch, Max: maxGroup}
+	return s
 }
+
+// maxGroup is the largest group of requests read, or redeems written, by
+// one statement.
+const maxGroup = 256
 
 // Wait blocks until the background generations started so far are done.
 func (s *Service) Wait() { s.jobs.Wait() }
@@ -67,44 +73,4 @@ func (s *Service) Wait() { s.jobs.Wait() }
 func (s *Service) Close() {
 	s.cancel()
 	s.jobs.Wait()
-}
-
-// keyedMutex is a set of mutexes by key, each kept only while in use.
-type keyedMutex struct {
-	mu sync.Mutex
-	m  map[string]*keyedEntry
-}
-
-type keyedEntry struct {
-	mu   sync.Mutex
-	refs int
-	// last is the voucher row as this process's last redeem of the key
-	// wrote it, kept while redeems queue on the key (guarded by mu).
-	last *models.Voucher
-	// lastVersion is the xmin of last.
-	lastVersion uint32
-}
-
-// Lock locks key and returns its entry and the function that unlocks it.
-func (k *keyedMutex) Lock(key string) (*keyedEntry, func()) {
-	k.mu.Lock()
-	if k.m == nil {
-		k.m = map[string]*keyedEntry{}
-	}
-	e := k.m[key]
-	if e == nil {
-		e = &keyedEntry{}
-		k.m[key] = e
-	}
-	e.refs++
-	k.mu.Unlock()
-	e.mu.Lock()
-	return e, func() {
-		e.mu.Unlock()
-		k.mu.Lock()
-		if e.refs--; e.refs == 0 {
-			delete(k.m, key)
-		}
-		k.mu.Unlock()
-	}
 }

@@ -1,0 +1,138 @@
+package vouchers
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/vendrule/vendrule/models"
+)
+
+// The reads of concurrent validates and redeems are grouped too (s.reads):
+// one round trip with two statements reads the devices and the vouchers
+// (with an earlier answer for redeems) of every request that arrived while
+// the previous group's read ran.
+
+// readItem is one request's read: the device and the voucher code it
+// names, seen from groups; orderID asks for an earlier answer to that
+// order of the device.
+type readItem struct {
+	groups   []int64
+	deviceID string
+	code     string
+	orderID  string
+}
+
+// readResult is what a read found: the device (nil when the caller cannot
+// see it), the voucher with its campaign (nil for an unknown code) and the
+// answer of an earlier redeem of the order (nil when there is none).
+type readResult struct {
+	d    *device
+	t    *target
+	prev []byte
+}
+
+// devicesSQL reads the devices of a group of requests; $1 holds each
+// request's visible groups as an array literal, $2 the device ids. It
+// returns a row, numbered by request, per device found. The lateral
+// subqueries with LIMIT 1 keep each lookup on its index whatever the plan
+// thinks of the array's length.
+const devicesSQL = `SELECT i.n, x.*
+	FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS i(groups, device, n)
+	CROSS JOIN LATERAL (SELECT ` + deviceCols + `
+		FROM machines m JOIN locations l ON l.id = m.location
+		WHERE m.hostname = i.device AND m.user_group = ANY (i.groups::bigint[]) LIMIT 1) x`
+
+// targetsSQL reads the vouchers and campaigns of a group of requests, and
+// for each an earlier answer for (voucher, device, order). It returns a
+// row, numbered by request, per voucher found.
+var targetsSQL = `SELECT i.n, x.*
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS i(groups, code, device, order_id, n)
+	CROSS JOIN LATERAL (SELECT ` + prefixed("v.", voucherCols) + `, ` + campaignCols + `,
+			(SELECT r.response FROM redemptions r
+				WHERE i.order_id <> '' AND r.voucher = v.id AND r.device_id = i.device AND r.order_id = i.order_id)
+		FROM vouchers v JOIN campaigns c ON c.id = v.campaign
+		WHERE v.code = i.code AND v.user_group = ANY (i.groups::bigint[]) LIMIT 1) x`
+
+// readBatch reads a group of requests in one round trip (the Run of s.reads).
+func (s *Service) readBatch(ctx context.Context, items []readItem) ([]readResult, error) {
+	n := len(items)
+	groups, devices, codes, orders := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for i, it := range items {
+		groups[i], devices[i], codes[i], orders[i] = arrayLiteral(it.groups), it.deviceID, it.code, it.orderID
+	}
+	out := make([]readResult, n)
+	err := s.withConn(ctx, func(c *pgx.Conn) error {
+		b := &pgx.Batch{}
+		b.Queue(devicesSQL, groups, devices)
+		b.Queue(targetsSQL, groups, codes, devices, orders)
+		br := c.SendBatch(ctx, b)
+		defer br.Close()
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var i int
+			d, _, err := scanDevice(prefixRow{rows, &i})
+			if err != nil {
+				return err
+			}
+			if i >= 1 && i <= n && out[i-1].d == nil {
+				out[i-1].d = d
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if rows, err = br.Query(); err != nil {
+			return err
+		}
+		for rows.Next() {
+			var i int
+			var prev []byte
+			t, _, err := scanTarget(prefixRow{rows, &i}, &prev)
+			if err != nil {
+				return err
+			}
+			if i >= 1 && i <= n && out[i-1].t == nil {
+				out[i-1].t, out[i-1].prev = t, prev
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return br.Close()
+	})
+	return out, err
+}
+
+// read reads one request's device and voucher through the read group.
+func (s *Service) read(ctx context.Context, sc models.Scope, deviceID, code, orderID string) (readResult, error) {
+	return s.reads.Do(ctx, readItem{groups: groupsOf(sc), deviceID: deviceID, code: code, orderID: orderID})
+}
+
+// prefixRow scans a row whose first column is the request's number into n
+// and the rest into the destinations given to Scan.
+type prefixRow struct {
+	rows pgx.Rows
+	n    *int
+}
+
+func (r prefixRow) Scan(dest ...any) error {
+	return r.rows.Scan(append([]any{r.n}, dest...)...)
+}
+
+// arrayLiteral writes ids as a PostgreSQL array literal.
+func arrayLiteral(ids []int64) string {
+	b := make([]byte, 0, 2+8*len(ids))
+	b = append(b, '{')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, '}'))
+}
