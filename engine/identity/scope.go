@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/vendrule/vendrule/engine/batch"
 	"github.com/vendrule/vendrule/models"
 	"github.com/vendrule/vendrule/models/pg"
@@ -109,22 +111,35 @@ const keysSQL = `SELECT i.n, x.id, x.hostname, x.user_group
 // lookupKeys runs keysSQL for hashes.
 func (s *Service) lookupKeys(ctx context.Context, hashes []string) ([]keyMachine, error) {
 	out := make([]keyMachine, len(hashes))
-	rows, err := s.DB.SQL.QueryContext(ctx, keysSQL, hashes)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var n int
-		var m keyMachine
-		if err := rows.Scan(&n, &m.id, &m.hostname, &m.group); err != nil {
-			return nil, err
+	err := s.DB.WithConn(ctx, func(c *pgx.Conn) error {
+		b := pg.GenericBatch()
+		b.Queue(keysSQL, hashes)
+		pg.EndGeneric(b)
+		br, err := pg.SendGeneric(ctx, c, b)
+		if err != nil {
+			return err
 		}
-		if n >= 1 && n <= len(out) {
-			out[n-1] = m
+		defer br.Close()
+		rows, err := br.Query()
+		if err != nil {
+			return err
 		}
-	}
-	return out, rows.Err()
+		for rows.Next() {
+			var n int
+			var m keyMachine
+			if err := rows.Scan(&n, &m.id, &m.hostname, &m.group); err != nil {
+				return err
+			}
+			if n >= 1 && n <= len(out) {
+				out[n-1] = m
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return br.Close()
+	})
+	return out, err
 }
 
 type cachedGroups struct {

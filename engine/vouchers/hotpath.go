@@ -3,13 +3,11 @@ package vouchers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/vendrule/vendrule/models"
 	"github.com/vendrule/vendrule/models/pg"
@@ -29,23 +27,6 @@ import (
 // Each statement of a batch runs with its own snapshot (READ COMMITTED), so
 // the earlier-answer lookup that follows the row lock sees a redemption
 // committed by the transaction that held the lock before.
-
-// withConn runs fn on one pooled connection as a *pgx.Conn. A connection
-// left inside a transaction or closed by fn is discarded by the pool.
-func (s *Service) withConn(ctx context.Context, fn func(*pgx.Conn) error) error {
-	c, err := s.DB.SQL.Conn(ctx)
-	if err != nil {
-		return pg.MapError(err)
-	}
-	defer c.Close()
-	return c.Raw(func(dc any) error {
-		sc, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("vouchers: the database driver is %T, not pgx", dc)
-		}
-		return fn(sc.Conn())
-	})
-}
 
 // deviceCols are the columns of a device (scanDevice) over machines m and
 // locations l.
@@ -232,7 +213,7 @@ func (s *Service) Validate(ctx context.Context, sc models.Scope, code string, re
 	refused := *resp
 	refused.Valid, refused.Reason, refused.Discount.AmountOff = false, ReasonLocked, 0
 	var ok bool
-	err = s.withConn(ctx, func(c *pgx.Conn) error {
+	err = s.DB.WithConn(ctx, func(c *pgx.Conn) error {
 		return c.QueryRow(ctx, lockLogSQL, t.V.UserGroup, t.V.ID, req.DeviceID, who, d.locationLabel(), reqJSON,
 			t.C.Currency, string(mustJSON(&locked)), string(mustJSON(&refused)), till, now.UTC()).Scan(&ok)
 	})
@@ -289,7 +270,7 @@ func (s *Service) redeem(ctx context.Context, sc models.Scope, code string, req 
 		return res.out, err
 	}
 	var out []byte
-	err = s.withConn(ctx, func(c *pgx.Conn) error {
+	err = s.DB.WithConn(ctx, func(c *pgx.Conn) error {
 		var err error
 		out, err = s.redeemLocked(ctx, c, sc, code, req)
 		if err != nil && !c.IsClosed() && c.PgConn().TxStatus() != 'I' {
@@ -334,7 +315,7 @@ func (s *Service) readRedeem(ctx context.Context, sc models.Scope, code string, 
 		return &redeemRead{d: rr.d, out: mustJSON(RedeemResponse{Code: code, Reason: ReasonNotFound})}, nil
 	case rr.prev != nil:
 		t := rr.t
-		err := s.withConn(ctx, func(c *pgx.Conn) error {
+		err := s.DB.WithConn(ctx, func(c *pgx.Conn) error {
 			_, err := c.Exec(ctx, logSQL, t.V.UserGroup, t.V.ID, requester(sc, req.DeviceID), rr.d.locationLabel(),
 				"redeem", int16(1), string(mustJSON(req)), string(rr.prev), t.C.Currency)
 			return err

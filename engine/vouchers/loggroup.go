@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/vendrule/vendrule/models/pg"
 )
 
 // logRow is one voucher_logs row.
@@ -97,7 +99,7 @@ const logsSQL = asyncCommit + `INSERT INTO voucher_logs (user_group, voucher, re
 func (s *Service) insertLogs(ctx context.Context, rows []logRow) error {
 	if len(rows) == 1 {
 		r := rows[0]
-		return s.withConn(ctx, func(c *pgx.Conn) error {
+		return s.DB.WithConn(ctx, func(c *pgx.Conn) error {
 			_, err := c.Exec(ctx, logAsyncSQL, r.userGroup, r.voucher, r.requester, r.location, r.action,
 				r.success, r.request, r.response, r.currency)
 			return err
@@ -111,8 +113,14 @@ func (s *Service) insertLogs(ctx context.Context, rows []logRow) error {
 		ug[i], v[i], who[i], loc[i], act[i], succ[i] = r.userGroup, r.voucher, r.requester, r.location, r.action, r.success
 		req[i], resp[i], cur[i] = r.request, r.response, r.currency
 	}
-	return s.withConn(ctx, func(c *pgx.Conn) error {
-		_, err := c.Exec(ctx, logsSQL, ug, v, who, loc, act, succ, req, resp, cur)
-		return err
+	return s.DB.WithConn(ctx, func(c *pgx.Conn) error {
+		b := pg.GenericBatch()
+		b.Queue(logsSQL, ug, v, who, loc, act, succ, req, resp, cur)
+		pg.EndGeneric(b)
+		br, err := pg.SendGeneric(ctx, c, b)
+		if err != nil {
+			return err
+		}
+		return br.Close()
 	})
 }

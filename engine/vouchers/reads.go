@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vendrule/vendrule/models"
+	"github.com/vendrule/vendrule/models/pg"
 )
 
 // The reads of concurrent validates and redeems are grouped too (s.reads):
@@ -63,11 +64,15 @@ func (s *Service) readBatch(ctx context.Context, items []readItem) ([]readResult
 		groups[i], devices[i], codes[i], orders[i] = arrayLiteral(it.groups), it.deviceID, it.code, it.orderID
 	}
 	out := make([]readResult, n)
-	err := s.withConn(ctx, func(c *pgx.Conn) error {
-		b := &pgx.Batch{}
+	err := s.DB.WithConn(ctx, func(c *pgx.Conn) error {
+		b := pg.GenericBatch()
 		b.Queue(devicesSQL, groups, devices)
 		b.Queue(targetsSQL, groups, codes, devices, orders)
-		br := c.SendBatch(ctx, b)
+		pg.EndGeneric(b)
+		br, err := pg.SendGeneric(ctx, c, b)
+		if err != nil {
+			return err
+		}
 		defer br.Close()
 		rows, err := br.Query()
 		if err != nil {
@@ -101,6 +106,9 @@ func (s *Service) readBatch(ctx context.Context, items []readItem) ([]readResult
 			}
 		}
 		if err := rows.Err(); err != nil {
+			return err
+		}
+		if _, err := br.Exec(); err != nil { // RESET
 			return err
 		}
 		return br.Close()

@@ -31,7 +31,7 @@ func TestValidateLogsAsyncCommit(t *testing.T) {
 	errs := make(chan error, 4)
 	for range 4 {
 		go func() {
-			errs <- f.s.withConn(ctx, func(c *pgx.Conn) error {
+			errs <- f.s.DB.WithConn(ctx, func(c *pgx.Conn) error {
 				var sc string
 				if err := c.QueryRow(ctx, `SHOW synchronous_commit`).Scan(&sc); err != nil {
 					return err
