@@ -12,32 +12,45 @@
 #
 # then prints the median of each and the ratios, and drops the database.
 #
-#   scripts/pgbench/run.sh [-T seconds] [-r repeats]
+#   scripts/pgbench/run.sh [-T seconds] [-r repeats] [-s]
+#
+# With -s it also builds vendrule, starts `vendrule serve` on 127.0.0.1:18080
+# over a second scratch database on the same server, makes an admin, runs
+# the vrload steps against it, and stops it at the end. pgbench and vendrule
+# connect with the same PGURL, so both use TLS or neither does (the default,
+# sslmode=disable: on loopback TLS only burns CPU; it costs pgbench a third
+# of its throughput here, as every statement is a round trip).
 #
 # Environment: PGURL (default postgres://postgres@127.0.0.1:5432), the
-# server for the scratch database; VRLOAD_URL, VRLOAD_USER,
-# VRLOAD_PASSWORD: a running `vendrule serve` (its own scratch database)
-# and an admin of it, for the vrload runs; VRLOAD_FLAGS: more vrload flags
-# (e.g. -validate=false for redeems without validates);
-# VRLOAD (default: cmd/vrload built into a temporary file).
+# server for the scratch databases; PGPARAMS (default sslmode=disable), the
+# connection parameters of both; VRLOAD_URL, VRLOAD_USER, VRLOAD_PASSWORD: a
+# server of your own for the vrload runs instead of -s; VRLOAD_FLAGS: more
+# vrload flags (e.g. -validate=false for redeems without validates).
 set -euo pipefail
 
 T=10
 R=3
-while getopts "T:r:" o; do
+SERVE=
+while getopts "T:r:s" o; do
 	case $o in
 	T) T=$OPTARG ;;
 	r) R=$OPTARG ;;
-	*) echo "usage: $0 [-T seconds] [-r repeats]" >&2; exit 2 ;;
+	s) SERVE=1 ;;
+	*) echo "usage: $0 [-T seconds] [-r repeats] [-s]" >&2; exit 2 ;;
 	esac
 done
 
 cd "$(dirname "$0")"
 PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
+PGPARAMS=${PGPARAMS:-sslmode=disable}
 DB=vr_pgbench_$$
+SDB=vr_serve_$$
 OUT=$(mktemp -d)
+SERVER_PID=
 cleanup() {
+	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
 	psql -q "$PGURL/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+	psql -q "$PGURL/postgres" -c "DROP DATABASE IF EXISTS $SDB WITH (FORCE)" >/dev/null 2>&1 || true
 	rm -rf "$OUT"
 }
 trap cleanup EXIT
@@ -45,13 +58,26 @@ psql -q "$PGURL/postgres" -c "CREATE DATABASE $DB"
 psql -q "$PGURL/$DB" -v scale=10 -f setup.sql 2>/dev/null
 psql -q "$PGURL/$DB" -c ANALYZE
 
+if [ -n "$SERVE" ]; then
+	(cd ../.. && go build -o "$OUT/vendrule" ./cmd/vendrule)
+	psql -q "$PGURL/postgres" -c "CREATE DATABASE $SDB"
+	export DATABASE_URL="$PGURL/$SDB?$PGPARAMS"
+	"$OUT/vendrule" migrate up >/dev/null 2>&1
+	VRLOAD_USER=admin VRLOAD_PASSWORD=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	echo "$VRLOAD_PASSWORD" | "$OUT/vendrule" user add -admin -group bench -username admin -email admin@bench.test \
+		-password-stdin >/dev/null
+	VRLOAD_URL=http://127.0.0.1:18080
+	VENDRULE_ADDR=127.0.0.1:18080 "$OUT/vendrule" serve >"$OUT/serve.log" 2>&1 &
+	SERVER_PID=$!
+	for _ in $(seq 100); do curl -sf "$VRLOAD_URL/readyz" >/dev/null && break; sleep 0.1; done
+fi
 if [ -n "${VRLOAD_URL:-}" ] && [ -z "${VRLOAD:-}" ]; then
 	VRLOAD=$OUT/vrload
 	(cd ../.. && go build -o "$VRLOAD" ./cmd/vrload)
 fi
 
 bench() { # name clients hot
-	pgbench -n -c "$2" -j 2 -T "$T" -D scale=10 -D hot="$3" -f redeem.sql "$PGURL/$DB" 2>/dev/null |
+	pgbench -n -c "$2" -j 2 -T "$T" -D scale=10 -D hot="$3" -f redeem.sql "$PGURL/$DB?$PGPARAMS" 2>/dev/null |
 		awk '/^tps/ {printf "%.0f\n", $3}' | tee -a "$OUT/$1"
 }
 load() { # name mode
@@ -59,6 +85,14 @@ load() { # name mode
 		-duration "${T}s" -warmup 2s ${VRLOAD_FLAGS:-} | tee "$OUT/last"
 	awk '/^redeems\/s/ {print $2}' "$OUT/last" >>"$OUT/$1"
 }
+
+if [ -n "$SERVE" ]; then
+	# a first short load fills the new database, then its statistics are
+	# gathered (as autovacuum would in a database that has run a while)
+	"$VRLOAD" -url "$VRLOAD_URL" -user "$VRLOAD_USER" -password "$VRLOAD_PASSWORD" -mode distinct -devices 32 \
+		-duration 2s -warmup 0s >/dev/null
+	psql -q "$PGURL/$SDB?$PGPARAMS" -c ANALYZE
+fi
 
 for i in $(seq "$R"); do
 	echo "== run $i of $R ($(uptime | sed 's/.*load/load/'))"
@@ -68,7 +102,7 @@ for i in $(seq "$R"); do
 	echo -n "pgbench hot c=32 tps: "; bench pg_hot_32 32 1
 	[ -n "${VRLOAD_URL:-}" ] && load vr_hot hot
 	# the redemptions of one run are not the next run's problem
-	psql -q "$PGURL/$DB" -c "TRUNCATE bench_redemptions; UPDATE bench_vouchers SET redemption_count = 0, amount_redeemed = 0"
+	psql -q "$PGURL/$DB?$PGPARAMS" -c "TRUNCATE bench_redemptions; UPDATE bench_vouchers SET redemption_count = 0, amount_redeemed = 0"
 done
 
 median() { sort -n "$OUT/$1" | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
