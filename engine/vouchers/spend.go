@@ -55,7 +55,8 @@ const writtenTTL = 10 * time.Second
 // is still the version decided on and the invariant holds), the
 // redemptions and the logs of the vouchers written, and the logs that do
 // not depend on a write (refusals of vouchers with no redeem in the group).
-// It returns the rows written.
+// It returns the rows written. (v.id = ANY ($1) keeps the UPDATE on the
+// primary key's index whatever the plan thinks of the arrays' length.)
 var spendGroupSQL = `WITH d AS (
 		SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],
 			$7::timestamptz[], $8::boolean[], $9::text[], $10::bigint[], $11::bigint[])
@@ -67,7 +68,7 @@ var spendGroupSQL = `WITH d AS (
 			last_redemption_at = $12, last_redemption_location = d.place, lock_owner = NULL, locked_till = NULL,
 			updated_at = $12
 		FROM d
-		WHERE v.id = d.id AND v.xmin::text::bigint = d.version
+		WHERE v.id = ANY ($1::uuid[]) AND v.id = d.id AND v.xmin::text::bigint = d.version
 			AND (d.lim = 0 OR d.cnt <= d.lim) AND (d.cap < 0 OR d.amt <= d.cap)
 		RETURNING ` + prefixed("v.", voucherCols) + `),
 	r AS (
