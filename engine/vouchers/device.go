@@ -27,6 +27,7 @@ type device struct {
 	TimeZone       string
 	MachineGroups  models.IDList
 	LocationGroups models.IDList
+	UserGroup      int64 // the machine's owner, for the scope check of a cached device
 }
 
 // resolveDevice returns the machine whose hostname is deviceID. A device

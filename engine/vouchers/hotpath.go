@@ -32,7 +32,7 @@ import (
 // locations l.
 const deviceCols = `m.id, m.name, m.hostname, m.tag, l.id, l.name, l.city, l.country, l.external_ref, l.time_zone,
 		ARRAY(SELECT g.id FROM machine_groups g WHERE g.machines @> ARRAY[m.id] ORDER BY g.id),
-		ARRAY(SELECT g.id FROM location_groups g WHERE g.locations @> ARRAY[l.id] ORDER BY g.id)`
+		ARRAY(SELECT g.id FROM location_groups g WHERE g.locations @> ARRAY[l.id] ORDER BY g.id), m.user_group`
 
 const deviceSQL = `SELECT ` + deviceCols + `
 	FROM machines m JOIN locations l ON l.id = m.location
@@ -116,7 +116,7 @@ func scanDevice(row pgx.Row) (*device, bool, error) {
 	var d device
 	var mg, lg []int64
 	err := row.Scan(&d.MachineID, &d.Name, &d.Hostname, &d.Tag, &d.LocationID, &d.LocationName, &d.City,
-		&d.Country, &d.ExternalRef, &d.TimeZone, &mg, &lg)
+		&d.Country, &d.ExternalRef, &d.TimeZone, &mg, &lg, &d.UserGroup)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, false, nil
 	}

@@ -2,7 +2,10 @@ package vouchers
 
 import (
 	"context"
+	"slices"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -17,12 +20,50 @@ import (
 
 // readItem is one request's read: the device and the voucher code it
 // names, seen from groups; orderID asks for an earlier answer to that
-// order of the device.
+// order of the device. d is the device when the cache had it.
 type readItem struct {
 	groups   []int64
 	deviceID string
 	code     string
 	orderID  string
+	d        *device
+}
+
+// DeviceTTL is how long the reads reuse a machine's context (name, tag,
+// location, groups) before reading it again: a change to a machine reaches
+// the validates and redeems of this process within this time. Vouchers,
+// keys and scopes are not cached by it.
+var DeviceTTL = 2 * time.Second
+
+// deviceCache keeps the devices the reads found, by deviceId.
+type deviceCache struct {
+	mu sync.Mutex
+	m  map[string]cachedDevice
+}
+
+type cachedDevice struct {
+	d       *device
+	expires time.Time
+}
+
+// get returns the device with id when it is cached, fresh and inside groups.
+func (c *deviceCache) get(id string, groups []int64, now time.Time) *device {
+	c.mu.Lock()
+	e, ok := c.m[id]
+	c.mu.Unlock()
+	if !ok || now.After(e.expires) || !slices.Contains(groups, e.d.UserGroup) {
+		return nil
+	}
+	return e.d
+}
+
+func (c *deviceCache) put(d *device, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 100_000 { // machines deleted or renamed leave entries; start over
+		c.m = map[string]cachedDevice{}
+	}
+	c.m[d.Hostname] = cachedDevice{d: d, expires: now.Add(DeviceTTL)}
 }
 
 // readResult is what a read found: the device (nil when the caller cannot
@@ -60,13 +101,21 @@ var targetsSQL = `SELECT i.n, x.*
 func (s *Service) readBatch(ctx context.Context, items []readItem) ([]readResult, error) {
 	n := len(items)
 	groups, devices, codes, orders := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	var dGroups, dIDs []string // the devices to read
+	var dItem []int            // their items
+	out := make([]readResult, n)
 	for i, it := range items {
 		groups[i], devices[i], codes[i], orders[i] = arrayLiteral(it.groups), it.deviceID, it.code, it.orderID
+		if out[i].d = it.d; it.d == nil {
+			dGroups, dIDs, dItem = append(dGroups, groups[i]), append(dIDs, it.deviceID), append(dItem, i)
+		}
 	}
-	out := make([]readResult, n)
+	now := time.Now()
 	err := s.DB.WithConn(ctx, func(c *pgx.Conn) error {
 		b := pg.GenericBatch()
-		b.Queue(devicesSQL, groups, devices)
+		if len(dIDs) > 0 {
+			b.Queue(devicesSQL, dGroups, dIDs)
+		}
 		b.Queue(targetsSQL, groups, codes, devices, orders)
 		pg.EndGeneric(b)
 		br, err := pg.SendGeneric(ctx, c, b)
@@ -74,24 +123,13 @@ func (s *Service) readBatch(ctx context.Context, items []readItem) ([]readResult
 			return err
 		}
 		defer br.Close()
-		rows, err := br.Query()
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var i int
-			d, _, err := scanDevice(prefixRow{rows, &i})
-			if err != nil {
+		if len(dIDs) > 0 {
+			if err := s.scanDevices(br, dItem, out, now); err != nil {
 				return err
 			}
-			if i >= 1 && i <= n && out[i-1].d == nil {
-				out[i-1].d = d
-			}
 		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if rows, err = br.Query(); err != nil {
+		rows, err := br.Query()
+		if err != nil {
 			return err
 		}
 		for rows.Next() {
@@ -116,9 +154,33 @@ func (s *Service) readBatch(ctx context.Context, items []readItem) ([]readResult
 	return out, err
 }
 
-// read reads one request's device and voucher through the read group.
+// scanDevices reads the result of devicesSQL into the results of the
+// items dItem and caches the devices.
+func (s *Service) scanDevices(br pgx.BatchResults, dItem []int, out []readResult, now time.Time) error {
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var i int
+		d, _, err := scanDevice(prefixRow{rows, &i})
+		if err != nil {
+			return err
+		}
+		if i >= 1 && i <= len(dItem) && out[dItem[i-1]].d == nil {
+			out[dItem[i-1]].d = d
+			s.devices.put(d, now)
+		}
+	}
+	return rows.Err()
+}
+
+// read reads one request's device and voucher through the read group,
+// the device from the cache when it is there.
 func (s *Service) read(ctx context.Context, sc models.Scope, deviceID, code, orderID string) (readResult, error) {
-	return s.reads.Do(ctx, readItem{groups: groupsOf(sc), deviceID: deviceID, code: code, orderID: orderID})
+	groups := groupsOf(sc)
+	return s.reads.Do(ctx, readItem{groups: groups, deviceID: deviceID, code: code, orderID: orderID,
+		d: s.devices.get(deviceID, groups, time.Now())})
 }
 
 // prefixRow scans a row whose first column is the request's number into n

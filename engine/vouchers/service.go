@@ -44,6 +44,7 @@ type Service struct {
 	written  map[string]writtenRow
 	prunedAt time.Time
 	reads    batch.Group[readItem, readResult]
+	devices  deviceCache
 	logs     logGroup
 	jobs     sync.WaitGroup
 	ctx      context.Context
