@@ -1,6 +1,6 @@
 // Package batch coalesces concurrent calls into batches. A call that finds
-// a free lane runs at once, alone; the calls that arrive while every lane is
-// busy wait together and go out as the next batch. Under load one round
+// no batch running runs at once, alone; the calls that arrive while a batch
+// runs wait together and go out as the next batch. Under load one round
 // trip serves many callers, and an idle caller waits for no timer.
 package batch
 
@@ -11,7 +11,8 @@ import (
 	"time"
 )
 
-// Group runs batches of items through Run, up to Lanes batches at a time.
+// Group runs batches of items through Run, one batch at a time, in the
+// order their first items arrived.
 type Group[I, O any] struct {
 	// Run handles one batch and returns one output per item, in order.
 	// It runs with the context of the batch's first caller, without its
@@ -21,14 +22,10 @@ type Group[I, O any] struct {
 	Max int
 	// Timeout bounds one Run; 0 means 30 seconds.
 	Timeout time.Duration
-	// Lanes is how many batches may run at once; 0 means 1. With one lane
-	// the batches run one after the other in the order their first items
-	// arrived.
-	Lanes int
 
-	mu      sync.Mutex
-	running int            // batches running
-	queue   []*round[I, O] // batches waiting, oldest first
+	mu    sync.Mutex
+	busy  bool           // a batch is running
+	queue []*round[I, O] // batches waiting, oldest first
 }
 
 // round is one batch: its items, and what its callers wait on.
@@ -55,7 +52,7 @@ func (g *Group[I, O]) Do(ctx context.Context, item I) (O, error) {
 	}
 	i := len(r.items)
 	r.items = append(r.items, item)
-	if g.running < max(g.Lanes, 1) {
+	if !g.busy {
 		g.startNext()
 	}
 	g.mu.Unlock()
@@ -78,7 +75,7 @@ func (g *Group[I, O]) startNext() {
 	if len(g.queue) == 0 {
 		return
 	}
-	g.running++
+	g.busy = true
 	r := g.queue[0]
 	g.queue = g.queue[1:]
 	close(r.lead)
@@ -100,7 +97,7 @@ func (g *Group[I, O]) run(ctx context.Context, r *round[I, O]) {
 			r.err = fmt.Errorf("batch: %d outputs for %d items", len(r.out), len(r.items))
 		}
 		g.mu.Lock()
-		g.running--
+		g.busy = false
 		g.startNext()
 		g.mu.Unlock()
 		close(r.done)

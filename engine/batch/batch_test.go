@@ -268,31 +268,3 @@ func TestLeaderCancelDoesNotCancelRun(t *testing.T) {
 		t.Errorf("Run's context value = %v, want v", runVal)
 	}
 }
-
-// With Lanes, no more than that many batches run at once, and every
-// caller is still served.
-func TestLanes(t *testing.T) {
-	var running, most atomic.Int32
-	g := &Group[int, int]{Lanes: 2, Run: func(_ context.Context, items []int) ([]int, error) {
-		n := running.Add(1)
-		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
-		}
-		time.Sleep(time.Millisecond)
-		running.Add(-1)
-		return items, nil
-	}}
-	var wg sync.WaitGroup
-	for i := range 100 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if out, err := g.Do(context.Background(), i); err != nil || out != i {
-				t.Errorf("Do(%d) = %d, %v", i, out, err)
-			}
-		}()
-	}
-	wg.Wait()
-	if m := most.Load(); m > 2 {
-		t.Fatalf("%d batches ran at once, want at most 2", m)
-	}
-}

@@ -2,8 +2,6 @@ package vouchers
 
 import (
 	"context"
-	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -19,57 +17,14 @@ type logRow struct {
 	request, response, currency string
 }
 
-// logGroup writes the logs of concurrent validates together: each
+// The logs of concurrent validates are written together (s.logs): each
 // validate's answer still waits until its own log row is committed, but
 // the rows that arrive while one INSERT is under way go out as the next
 // multi-row INSERT (one statement, one commit) instead of one each.
-type logGroup struct {
-	mu   sync.Mutex
-	busy bool      // an INSERT is under way
-	next *logBatch // rows waiting for the next INSERT
-}
 
-type logBatch struct {
-	rows []logRow
-	lead chan struct{} // closed when the batch's first caller may write it
-	done chan struct{} // closed when the batch is written
-	err  error
-}
-
-// write adds r to the next batch and returns when that batch is written.
-// The first caller of a batch writes it, as soon as no other INSERT runs.
-func (g *logGroup) write(ctx context.Context, insert func(context.Context, []logRow) error, r logRow) error {
-	g.mu.Lock()
-	b, leader := g.next, false
-	if b == nil {
-		b, leader = &logBatch{lead: make(chan struct{}), done: make(chan struct{})}, true
-		g.next = b
-	}
-	b.rows = append(b.rows, r)
-	if leader && !g.busy {
-		g.busy, g.next = true, nil
-		close(b.lead)
-	}
-	g.mu.Unlock()
-	if !leader {
-		<-b.done
-		return b.err
-	}
-	<-b.lead
-	// the log is written even when the caller has gone: it is in the batch
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	b.err = insert(wctx, b.rows)
-	cancel()
-	close(b.done)
-	g.mu.Lock()
-	if n := g.next; n != nil {
-		g.next = nil
-		close(n.lead) // its first caller writes it; busy stays true
-	} else {
-		g.busy = false
-	}
-	g.mu.Unlock()
-	return b.err
+// writeLogs is the Run of s.logs.
+func (s *Service) writeLogs(ctx context.Context, rows []logRow) ([]struct{}, error) {
+	return make([]struct{}, len(rows)), s.insertLogs(ctx, rows)
 }
 
 // The validate logs are committed asynchronously: the statement turns
