@@ -189,6 +189,12 @@ func (s *Service) spendBatch(ctx context.Context, items []*spend) ([]spent, erro
 			s.written[r.v.ID] = r
 		}
 	}
+	if err != nil {
+		for i := range out {
+			out[i] = spent{relock: true}
+		}
+		return out, nil
+	}
 	for _, id := range w.id {
 		if written[id] {
 			continue
