@@ -112,18 +112,11 @@ const keysSQL = `SELECT i.n, x.id, x.hostname, x.user_group
 func (s *Service) lookupKeys(ctx context.Context, hashes []string) ([]keyMachine, error) {
 	out := make([]keyMachine, len(hashes))
 	err := s.DB.WithConn(ctx, func(c *pgx.Conn) error {
-		b := pg.GenericBatch()
-		b.Queue(keysSQL, hashes)
-		pg.EndGeneric(b)
-		br, err := pg.SendGeneric(ctx, c, b)
+		rows, err := c.Query(ctx, keysSQL, hashes)
 		if err != nil {
 			return err
 		}
-		defer br.Close()
-		rows, err := br.Query()
-		if err != nil {
-			return err
-		}
+		defer rows.Close()
 		for rows.Next() {
 			var n int
 			var m keyMachine
@@ -134,10 +127,7 @@ func (s *Service) lookupKeys(ctx context.Context, hashes []string) ([]keyMachine
 				out[n-1] = m
 			}
 		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		return br.Close()
+		return rows.Err()
 	})
 	return out, err
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/vendrule/vendrule/models/pg"
 )
 
 // logRow is one voucher_logs row.
@@ -69,13 +67,7 @@ func (s *Service) insertLogs(ctx context.Context, rows []logRow) error {
 		req[i], resp[i], cur[i] = r.request, r.response, r.currency
 	}
 	return s.DB.WithConn(ctx, func(c *pgx.Conn) error {
-		b := pg.GenericBatch()
-		b.Queue(logsSQL, ug, v, who, loc, act, succ, req, resp, cur)
-		pg.EndGeneric(b)
-		br, err := pg.SendGeneric(ctx, c, b)
-		if err != nil {
-			return err
-		}
-		return br.Close()
+		_, err := c.Exec(ctx, logsSQL, ug, v, who, loc, act, succ, req, resp, cur)
+		return err
 	})
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vendrule/vendrule/models"
-	"github.com/vendrule/vendrule/models/pg"
 )
 
 // The reads of concurrent validates and redeems are grouped too (s.reads):
@@ -112,16 +111,12 @@ func (s *Service) readBatch(ctx context.Context, items []readItem) ([]readResult
 	}
 	now := time.Now()
 	err := s.DB.WithConn(ctx, func(c *pgx.Conn) error {
-		b := pg.GenericBatch()
+		b := &pgx.Batch{}
 		if len(dIDs) > 0 {
 			b.Queue(devicesSQL, dGroups, dIDs)
 		}
 		b.Queue(targetsSQL, groups, codes, devices, orders)
-		pg.EndGeneric(b)
-		br, err := pg.SendGeneric(ctx, c, b)
-		if err != nil {
-			return err
-		}
+		br := c.SendBatch(ctx, b)
 		defer br.Close()
 		if len(dIDs) > 0 {
 			if err := s.scanDevices(br, dItem, out, now); err != nil {
@@ -144,9 +139,6 @@ func (s *Service) readBatch(ctx context.Context, items []readItem) ([]readResult
 			}
 		}
 		if err := rows.Err(); err != nil {
-			return err
-		}
-		if _, err := br.Exec(); err != nil { // RESET
 			return err
 		}
 		return br.Close()

@@ -7,7 +7,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vendrule/vendrule/models"
-	"github.com/vendrule/vendrule/models/pg"
 )
 
 // The redeems of one process are written in groups (s.spends): the
@@ -143,22 +142,15 @@ func (s *Service) spendBatch(ctx context.Context, items []*spend) ([]spent, erro
 	}
 	var rows []writtenRow
 	err := s.DB.WithConn(ctx, func(c *pgx.Conn) error {
-		b := pg.GenericBatch()
-		b.Queue(spendGroupSQL, w.id, w.version, w.cnt, w.totalCnt, w.amt, w.totalAmt, w.periodStart,
+		res, err := c.Query(ctx, spendGroupSQL, w.id, w.version, w.cnt, w.totalCnt, w.amt, w.totalAmt, w.periodStart,
 			w.reset, w.place, w.lim, w.balanceCap, now.UTC(),
 			w.rGroup, w.rVoucher, w.rCampaign, w.rDevice, w.rOrder, w.rMachine, w.rLocation, w.rAmount, w.rPeriod,
 			w.rOut,
 			w.lGroup, w.lVoucher, w.lWho, w.lPlace, w.lSuccess, w.lReq, w.lOut, w.lCurrency, w.lWritten)
-		pg.EndGeneric(b)
-		br, err := pg.SendGeneric(ctx, c, b)
 		if err != nil {
 			return err
 		}
-		defer br.Close()
-		res, err := br.Query()
-		if err != nil {
-			return err
-		}
+		defer res.Close()
 		for res.Next() {
 			var r writtenRow
 			if err := res.Scan(voucherDest(&r.v, &r.version)...); err != nil {
@@ -166,13 +158,7 @@ func (s *Service) spendBatch(ctx context.Context, items []*spend) ([]spent, erro
 			}
 			rows = append(rows, r)
 		}
-		if err := res.Err(); err != nil {
-			return err
-		}
-		if _, err := br.Exec(); err != nil { // RESET
-			return err
-		}
-		return br.Close()
+		return res.Err()
 	})
 	if err != nil && !uniqueViolation(err) {
 		return nil, err
