@@ -50,9 +50,9 @@ func TestValidateLogsAsyncCommit(t *testing.T) {
 	}
 }
 
-// The redemptions and logs lost their keys to user_groups and campaigns
-// (migration 00009) but keep the one to vouchers: deleting a voucher or its
-// campaign still removes them.
+// The redemptions and logs have no foreign keys (migrations 00009, 00011);
+// a trigger on vouchers does what the cascade did: deleting a voucher or
+// its campaign still removes them.
 func TestDeleteRemovesRedemptionsAndLogs(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
