@@ -24,11 +24,17 @@ type entity[T any] interface {
 type crud[T any, P entity[T]] struct {
 	db  *pg.DB
 	res *models.Resource
+	// changed, when set, is told the id of every row updated or deleted
+	changed func(id int64)
 }
 
-// registerCRUD registers the routes of resource r under g.
-func registerCRUD[T any, P entity[T]](g *gin.RouterGroup, db *pg.DB, r *models.Resource) {
+// registerCRUD registers the routes of resource r under g; changed, when
+// given, is called after each update or delete with the row's id.
+func registerCRUD[T any, P entity[T]](g *gin.RouterGroup, db *pg.DB, r *models.Resource, changed ...func(int64)) {
 	h := crud[T, P]{db: db, res: r}
+	if len(changed) > 0 {
+		h.changed = changed[0]
+	}
 	path := "/" + r.Name
 	g.GET(path, h.list)
 	g.GET(path+"/export", exportHandler(db, r))
@@ -132,6 +138,9 @@ func (h crud[T, P]) update(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	if h.changed != nil {
+		h.changed(id)
+	}
 	c.JSON(http.StatusOK, v)
 }
 
@@ -143,6 +152,9 @@ func (h crud[T, P]) remove(c *gin.Context) {
 	if err := pg.Delete(c.Request.Context(), h.db.DB, scopeOf(c), h.res, id); err != nil {
 		fail(c, err)
 		return
+	}
+	if h.changed != nil {
+		h.changed(id)
 	}
 	c.JSON(http.StatusOK, gin.H{"message": "deleted"})
 }

@@ -14,7 +14,9 @@ import (
 func registerFleetRoutes(g *gin.RouterGroup, db *pg.DB, hours *fleet.Service, ids *identity.Service) {
 	registerCRUD[models.Location](g, db, locationsRes)
 	registerCRUD[models.LocationGroup](g, db, locationGroupsRes)
-	registerCRUD[models.Machine](g, db, machinesRes)
+	// a renamed, moved or deleted machine's key is forgotten at once here
+	// (identity.DeviceKeyTTL elsewhere)
+	registerCRUD[models.Machine](g, db, machinesRes, ids.ForgetMachine)
 	registerCRUD[models.MachineGroup](g, db, machineGroupsRes)
 	registerCRUD[models.Manufacturer](g, db, manufacturersRes)
 	registerCRUD[models.MachineType](g, db, machineTypesRes)

@@ -11,14 +11,14 @@ import (
 )
 
 // A device's scope comes from one query; the tenant's group list is cached
-// for TenantGroupsTTL, the key never is.
+// for TenantGroupsTTL, a key found for DeviceKeyTTL.
 func TestDeviceScopeCache(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.MustOpenDB(t)
 	s := New(db, []byte("0123456789abcdef0123456789abcdef"))
-	old := TenantGroupsTTL
-	TenantGroupsTTL = 200 * time.Millisecond
-	t.Cleanup(func() { TenantGroupsTTL = old })
+	old, oldKey := TenantGroupsTTL, DeviceKeyTTL
+	TenantGroupsTTL, DeviceKeyTTL = 200*time.Millisecond, 100*time.Millisecond
+	t.Cleanup(func() { TenantGroupsTTL, DeviceKeyTTL = old, oldKey })
 	var root, sub, other, loc, m int64
 	mustDo := func(err error) {
 		t.Helper()
@@ -46,7 +46,8 @@ func TestDeviceScopeCache(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// a replaced key stops at once, even with the group list cached
+	// a key replaced through this process stops at once, even with the key
+	// and the group list cached
 	k2, err := s.IssueMachineKey(ctx, mgr, m)
 	mustDo(err)
 	if _, err := scope(k1.APIKey); models.CodeOf(err) != models.EUNAUTHORIZED {
@@ -66,8 +67,9 @@ func TestDeviceScopeCache(t *testing.T) {
 		t.Fatalf("groups after the TTL = %v, want %d in and %d out", sc.Groups, newer, other)
 	}
 
-	// a deleted machine stops at once
+	// a deleted machine stops within DeviceKeyTTL
 	mustDo(db.Exec(`DELETE FROM machines WHERE id = ?`, m).Error)
+	time.Sleep(DeviceKeyTTL + 20*time.Millisecond)
 	if _, err := scope(k2.APIKey); models.CodeOf(err) != models.EUNAUTHORIZED {
 		t.Fatalf("deleted machine: err = %v, want unauthorized", err)
 	}
