@@ -199,7 +199,7 @@ func (s *Service) Validate(ctx context.Context, sc models.Scope, code string, re
 	resp := validateResponse(t, &dec)
 	who, reqJSON := requester(sc, req.DeviceID), string(mustJSON(req))
 	if !dec.ok() || req.LockDuration <= 0 {
-		_, err := s.logs.Do(ctx, logRow{userGroup: t.V.UserGroup, voucher: t.V.ID, requester: who,
+		err := s.writeValidateLog(ctx, logRow{userGroup: t.V.UserGroup, voucher: t.V.ID, requester: who,
 			location: d.locationLabel(), action: "validate", success: boolSmallint(resp.Valid), request: reqJSON,
 			response: string(mustJSON(resp)), currency: t.C.Currency})
 		if err != nil {

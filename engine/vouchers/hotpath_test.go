@@ -103,7 +103,7 @@ func TestConcurrentRetriesOfOneOrder(t *testing.T) {
 	}
 }
 
-// Concurrent validates share INSERTs of their logs (s.logs), and every
+// Concurrent validates share group statements for their logs, and every
 // validate returns only after its own row is written.
 func TestValidateLogsGrouped(t *testing.T) {
 	var wg sync.WaitGroup

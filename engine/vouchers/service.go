@@ -45,7 +45,6 @@ type Service struct {
 	prunedAt time.Time
 	reads    batch.Group[readItem, readResult]
 	devices  deviceCache
-	logs     batch.Group[logRow, struct{}]
 	jobs     sync.WaitGroup
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -58,7 +57,6 @@ func New(db *pg.DB) *Service {
 		cancel: cancel}
 	s.spends = batch.Group[*spend, spent]{Run: s.spendBatch, Max: maxGroup}
 	s.reads = batch.Group[readItem, readResult]{Run: s.readBatch, Max: maxGroup}
-	s.logs = batch.Group[logRow, struct{}]{Run: s.writeLogs, Max: maxGroup}
 	return s
 }
 

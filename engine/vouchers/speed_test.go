@@ -4,51 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/vendrule/vendrule/models"
 )
-
-// Validate logs are committed asynchronously (set_config(…, true) inside
-// their own statement): the rows are there when the write returns, in the
-// one-row and the multi-row form, and synchronous_commit stays on for the
-// pooled connections afterwards.
-func TestValidateLogsAsyncCommit(t *testing.T) {
-	f := newFixture(t)
-	c := f.campaign(models.Campaign{Type: "discount", VoucherValue: 10})
-	code := f.voucher(c, models.VoucherInput{})
-	v := f.view(code)
-	row := logRow{userGroup: f.mgr.GroupID, voucher: v.ID, requester: "host-1", action: "validate", success: 1,
-		request: "{}", response: "{}"}
-	ctx := context.Background()
-	must(t, f.s.insertLogs(ctx, []logRow{row}))
-	must(t, f.s.insertLogs(ctx, []logRow{row, row, row}))
-	if n := f.count(`SELECT count(*) FROM voucher_logs WHERE voucher = ? AND action = 'validate'`, v.ID); n != 4 {
-		t.Fatalf("%d validate logs, want 4", n)
-	}
-	// hold several connections at once so that the check sees more than one
-	conns := make(chan struct{})
-	errs := make(chan error, 4)
-	for range 4 {
-		go func() {
-			errs <- f.s.DB.WithConn(ctx, func(c *pgx.Conn) error {
-				var sc string
-				if err := c.QueryRow(ctx, `SHOW synchronous_commit`).Scan(&sc); err != nil {
-					return err
-				}
-				<-conns
-				if sc != "on" {
-					t.Errorf("synchronous_commit = %q on a pooled connection, want on", sc)
-				}
-				return nil
-			})
-		}()
-	}
-	close(conns)
-	for range 4 {
-		must(t, <-errs)
-	}
-}
 
 // The redemptions and logs have no foreign keys (migrations 00009, 00011);
 // a trigger on vouchers does what the cascade did: deleting a voucher or

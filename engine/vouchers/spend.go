@@ -22,12 +22,14 @@ import (
 // each, and concurrent redeems of different vouchers share a commit.
 
 // spend is one redeem waiting in the group: what it read, and when its
-// read began.
+// read began; or, with log set, a validate's log row, which the group's
+// statement writes with the rest (one commit for all).
 type spend struct {
 	sc     models.Scope
 	req    RedeemRequest
 	rd     *redeemRead
 	readAt time.Time
+	log    *logRow
 }
 
 // spent is a spend's outcome: the answer, or relock when the voucher
@@ -80,10 +82,10 @@ var spendGroupSQL = `WITH d AS (
 	l AS (
 		INSERT INTO voucher_logs (user_group, voucher, requester, requester_location, action, success, request,
 			response, currency)
-		SELECT x.user_group, x.voucher, x.requester, x.place, 'redeem', x.success, x.request, x.response, x.currency
+		SELECT x.user_group, x.voucher, x.requester, x.place, x.action, x.success, x.request, x.response, x.currency
 		FROM unnest($23::bigint[], $24::uuid[], $25::text[], $26::text[], $27::smallint[], $28::text[], $29::text[],
-			$30::text[], $31::boolean[])
-			AS x(user_group, voucher, requester, place, success, request, response, currency, written)
+			$30::text[], $31::boolean[], $32::text[])
+			AS x(user_group, voucher, requester, place, success, request, response, currency, written, action)
 		WHERE NOT x.written OR x.voucher IN (SELECT id FROM u))
 	SELECT ` + voucherCols + ` FROM u`
 
@@ -104,16 +106,23 @@ type spendWrite struct {
 	// logs
 	lGroup                             []int64
 	lVoucher, lWho, lPlace, lReq, lOut []string
-	lCurrency                          []string
+	lCurrency, lAction                 []string
 	lSuccess                           []int16
 	lWritten                           []bool
 }
 
+// log adds a redeem's log row; written makes it depend on the voucher's UPDATE.
 func (w *spendWrite) log(t *target, who, place string, success int16, req string, out []byte, written bool) {
-	w.lGroup, w.lVoucher, w.lWho, w.lPlace = append(w.lGroup, t.V.UserGroup), append(w.lVoucher, t.V.ID),
-		append(w.lWho, who), append(w.lPlace, place)
-	w.lSuccess, w.lReq, w.lOut = append(w.lSuccess, success), append(w.lReq, req), append(w.lOut, string(out))
-	w.lCurrency, w.lWritten = append(w.lCurrency, t.C.Currency), append(w.lWritten, written)
+	w.addLog(logRow{userGroup: t.V.UserGroup, voucher: t.V.ID, requester: who, location: place, action: "redeem",
+		success: success, request: req, response: string(out), currency: t.C.Currency}, written)
+}
+
+func (w *spendWrite) addLog(r logRow, written bool) {
+	w.lGroup, w.lVoucher, w.lWho, w.lPlace = append(w.lGroup, r.userGroup), append(w.lVoucher, r.voucher),
+		append(w.lWho, r.requester), append(w.lPlace, r.location)
+	w.lSuccess, w.lReq, w.lOut = append(w.lSuccess, r.success), append(w.lReq, r.request), append(w.lOut, r.response)
+	w.lCurrency, w.lWritten, w.lAction = append(w.lCurrency, r.currency), append(w.lWritten, written),
+		append(w.lAction, r.action)
 }
 
 // spendBatch decides and writes one group of redeems (the Run of s.spends).
@@ -122,7 +131,12 @@ func (s *Service) spendBatch(ctx context.Context, items []*spend) ([]spent, erro
 	out := make([]spent, len(items))
 	var vouchers []string
 	byVoucher := map[string][]int{}
+	var w spendWrite
 	for i, it := range items {
+		if it.log != nil {
+			w.addLog(*it.log, false)
+			continue
+		}
 		id := it.rd.t.V.ID
 		if _, ok := byVoucher[id]; !ok {
 			vouchers = append(vouchers, id)
@@ -130,7 +144,6 @@ func (s *Service) spendBatch(ctx context.Context, items []*spend) ([]spent, erro
 		byVoucher[id] = append(byVoucher[id], i)
 	}
 	s.pruneWritten()
-	var w spendWrite
 	for _, id := range vouchers {
 		s.decideVoucher(ctx, &w, items, byVoucher[id], out, now)
 	}
@@ -146,7 +159,7 @@ func (s *Service) spendBatch(ctx context.Context, items []*spend) ([]spent, erro
 			w.reset, w.place, w.lim, w.balanceCap, now.UTC(),
 			w.rGroup, w.rVoucher, w.rCampaign, w.rDevice, w.rOrder, w.rMachine, w.rLocation, w.rAmount, w.rPeriod,
 			w.rOut,
-			w.lGroup, w.lVoucher, w.lWho, w.lPlace, w.lSuccess, w.lReq, w.lOut, w.lCurrency, w.lWritten)
+			w.lGroup, w.lVoucher, w.lWho, w.lPlace, w.lSuccess, w.lReq, w.lOut, w.lCurrency, w.lWritten, w.lAction)
 		if err != nil {
 			return err
 		}
