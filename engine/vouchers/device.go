@@ -114,6 +114,9 @@ type target struct {
 	// version is the xmin of the voucher row read: the redeem's UPDATE
 	// matches only that row version.
 	version uint32
+	// campaignVersion is the xmin of the campaign row read: a group write
+	// happens only while the campaign is still that version.
+	campaignVersion uint32
 }
 
 // loadTarget reads the voucher with code that sc can see, and its campaign;

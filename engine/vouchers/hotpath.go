@@ -48,7 +48,8 @@ const voucherCols = `id, user_group, code, campaign, type, value, value_type, re
 // campaignCols are the campaign columns the decision needs, over
 // campaigns c (scanTarget).
 const campaignCols = `c.id, c.name, c.type, c.value_type, c.voucher_value, c.value_expr, c.redemption_limit,
-		c.reset_frequency, c.expires_on, c.currency, c.time_zone, c.status, c.validation_rules, c.redemption_rules`
+		c.reset_frequency, c.expires_on, c.currency, c.time_zone, c.status, c.validation_rules, c.redemption_rules,
+		c.xmin`
 
 // targetLockedSQL reads the voucher under its row lock, and its campaign.
 var targetLockedSQL = `SELECT ` + prefixed("v.", voucherCols) + `, ` + campaignCols + `
@@ -148,7 +149,8 @@ func scanTarget(row pgx.Row, extra ...any) (*target, bool, error) {
 	c := &t.C
 	err := row.Scan(append(append(voucherDest(&t.V, &t.version),
 		&c.ID, &c.Name, &c.Type, &c.ValueType, &c.VoucherValue, &c.ValueExpr, &c.RedemptionLimit, &c.ResetFrequency,
-		&c.ExpiresOn, &c.Currency, &c.TimeZone, &c.Status, &c.ValidationRules, &c.RedemptionRules), extra...)...)
+		&c.ExpiresOn, &c.Currency, &c.TimeZone, &c.Status, &c.ValidationRules, &c.RedemptionRules,
+		&t.campaignVersion), extra...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, false, nil
 	}

@@ -53,15 +53,17 @@ type writtenRow struct {
 const writtenTTL = 10 * time.Second
 
 // spendGroupSQL writes one group: the vouchers' new counters (only where the row
-// is still the version decided on and the invariant holds), the
+// and its campaign's row are still the versions decided on, the invariant
+// holds and none of the group's orders of the voucher is redeemed already), the
 // redemptions and the logs of the vouchers written, and the logs that do
 // not depend on a write (refusals of vouchers with no redeem in the group).
 // It returns the rows written. (v.id = ANY ($1) keeps the UPDATE on the
 // primary key's index whatever the plan thinks of the arrays' length.)
 var spendGroupSQL = `WITH d AS (
 		SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],
-			$7::timestamptz[], $8::boolean[], $9::text[], $10::bigint[], $11::bigint[])
-			AS d(id, version, cnt, total_cnt, amt, total_amt, period_start, reset, place, lim, cap)),
+			$7::timestamptz[], $8::boolean[], $9::text[], $10::bigint[], $11::bigint[], $33::bigint[], $34::bigint[])
+			AS d(id, version, cnt, total_cnt, amt, total_amt, period_start, reset, place, lim, cap, campaign,
+				campaign_version)),
 	u AS (
 		UPDATE vouchers v SET redemption_count = d.cnt, total_redemption_count = d.total_cnt,
 			amount_redeemed = d.amt, total_amount_redeemed = d.total_amt, period_start = d.period_start,
@@ -71,6 +73,10 @@ var spendGroupSQL = `WITH d AS (
 		FROM d
 		WHERE v.id = ANY ($1::uuid[]) AND v.id = d.id AND v.xmin::text::bigint = d.version
 			AND (d.lim = 0 OR d.cnt <= d.lim) AND (d.cap < 0 OR d.amt <= d.cap)
+			AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = d.campaign AND c.xmin::text::bigint = d.campaign_version)
+			AND NOT EXISTS (SELECT 1 FROM unnest($14::uuid[], $16::text[], $17::text[]) AS o(voucher, device, order_id)
+				JOIN redemptions r ON r.voucher = o.voucher AND r.device_id = o.device AND r.order_id = o.order_id
+				WHERE o.voucher = d.id)
 		RETURNING ` + prefixed("v.", voucherCols) + `),
 	r AS (
 		INSERT INTO redemptions (user_group, voucher, campaign, device_id, order_id, machine, location, amount,
@@ -98,6 +104,7 @@ type spendWrite struct {
 	periodStart                    []*time.Time
 	reset                          []bool
 	place                          []string
+	campaign, campaignVersion      []int64
 	// redemptions
 	rGroup, rCampaign, rMachine     []int64
 	rLocation, rAmount              []int64
@@ -159,7 +166,8 @@ func (s *Service) spendBatch(ctx context.Context, items []*spend) ([]spent, erro
 			w.reset, w.place, w.lim, w.balanceCap, now.UTC(),
 			w.rGroup, w.rVoucher, w.rCampaign, w.rDevice, w.rOrder, w.rMachine, w.rLocation, w.rAmount, w.rPeriod,
 			w.rOut,
-			w.lGroup, w.lVoucher, w.lWho, w.lPlace, w.lSuccess, w.lReq, w.lOut, w.lCurrency, w.lWritten, w.lAction)
+			w.lGroup, w.lVoucher, w.lWho, w.lPlace, w.lSuccess, w.lReq, w.lOut, w.lCurrency, w.lWritten, w.lAction,
+			w.campaign, w.campaignVersion)
 		if err != nil {
 			return err
 		}
@@ -270,6 +278,7 @@ func (s *Service) decideVoucher(ctx context.Context, w *spendWrite, items []*spe
 	w.periodStart, w.reset, w.place = append(w.periodStart, cur.PeriodStart), append(w.reset, reset),
 		append(w.place, place)
 	w.lim, w.balanceCap = append(w.lim, lim), append(w.balanceCap, balanceCap)
+	w.campaign, w.campaignVersion = append(w.campaign, base.C.ID), append(w.campaignVersion, int64(base.campaignVersion))
 }
 
 // applySpend changes v as a redeem decided with dec does.
