@@ -17,13 +17,14 @@
 # With -s it also builds vendrule, starts `vendrule serve` on 127.0.0.1:18080
 # over a second scratch database on the same server, makes an admin, runs
 # the vrload steps against it, and stops it at the end. pgbench and vendrule
-# connect with the same PGURL, so both use TLS or neither does (the default,
-# sslmode=disable: on loopback TLS only burns CPU; it costs pgbench a third
-# of its throughput here, as every statement is a round trip).
+# connect with the same PGURL and PGPARAMS, so both use TLS or neither does.
+# By default both use their defaults (sslmode=prefer: TLS when the server
+# offers it, as this machine's does); PGPARAMS=sslmode=disable compares them
+# without TLS, which helps pgbench more (every statement is a round trip).
 #
 # Environment: PGURL (default postgres://postgres@127.0.0.1:5432), the
-# server for the scratch databases; PGPARAMS (default sslmode=disable), the
-# connection parameters of both; VRLOAD_URL, VRLOAD_USER, VRLOAD_PASSWORD: a
+# server for the scratch databases; PGPARAMS (default none), connection
+# parameters for both; VRLOAD_URL, VRLOAD_USER, VRLOAD_PASSWORD: a
 # server of your own for the vrload runs instead of -s; VRLOAD_FLAGS: more
 # vrload flags (e.g. -validate=false for redeems without validates).
 set -euo pipefail
@@ -42,7 +43,7 @@ done
 
 cd "$(dirname "$0")"
 PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
-PGPARAMS=${PGPARAMS:-sslmode=disable}
+Q=${PGPARAMS:+?$PGPARAMS} # the query part of every URL
 DB=vr_pgbench_$$
 SDB=vr_serve_$$
 OUT=$(mktemp -d)
@@ -61,7 +62,7 @@ psql -q "$PGURL/$DB" -c ANALYZE
 if [ -n "$SERVE" ]; then
 	(cd ../.. && go build -o "$OUT/vendrule" ./cmd/vendrule)
 	psql -q "$PGURL/postgres" -c "CREATE DATABASE $SDB"
-	export DATABASE_URL="$PGURL/$SDB?$PGPARAMS"
+	export DATABASE_URL="$PGURL/$SDB$Q"
 	"$OUT/vendrule" migrate up >/dev/null 2>&1
 	VRLOAD_USER=admin VRLOAD_PASSWORD=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
 	echo "$VRLOAD_PASSWORD" | "$OUT/vendrule" user add -admin -group bench -username admin -email admin@bench.test \
@@ -76,11 +77,17 @@ if [ -n "${VRLOAD_URL:-}" ] && [ -z "${VRLOAD:-}" ]; then
 	(cd ../.. && go build -o "$VRLOAD" ./cmd/vrload)
 fi
 
+# every measured run starts after a CHECKPOINT, so that none pays for the
+# dirty pages and WAL of the run before it
+checkpoint() { psql -q "$PGURL/postgres$Q" -c CHECKPOINT; }
+
 bench() { # name clients hot
-	pgbench -n -c "$2" -j 2 -T "$T" -D scale=10 -D hot="$3" -f redeem.sql "$PGURL/$DB?$PGPARAMS" 2>/dev/null |
+	checkpoint
+	pgbench -n -c "$2" -j 2 -T "$T" -D scale=10 -D hot="$3" -f redeem.sql "$PGURL/$DB$Q" 2>/dev/null |
 		awk '/^tps/ {printf "%.0f\n", $3}' | tee -a "$OUT/$1"
 }
 load() { # name mode
+	checkpoint
 	"$VRLOAD" -url "$VRLOAD_URL" -user "$VRLOAD_USER" -password "$VRLOAD_PASSWORD" -mode "$2" -devices 32 \
 		-duration "${T}s" -warmup 2s ${VRLOAD_FLAGS:-} | tee "$OUT/last"
 	awk '/^redeems\/s/ {print $2}' "$OUT/last" >>"$OUT/$1"
@@ -91,7 +98,7 @@ if [ -n "$SERVE" ]; then
 	# gathered (as autovacuum would in a database that has run a while)
 	"$VRLOAD" -url "$VRLOAD_URL" -user "$VRLOAD_USER" -password "$VRLOAD_PASSWORD" -mode distinct -devices 32 \
 		-duration 2s -warmup 0s >/dev/null
-	psql -q "$PGURL/$SDB?$PGPARAMS" -c ANALYZE
+	psql -q "$PGURL/$SDB$Q" -c ANALYZE
 fi
 
 for i in $(seq "$R"); do
@@ -102,7 +109,7 @@ for i in $(seq "$R"); do
 	echo -n "pgbench hot c=32 tps: "; bench pg_hot_32 32 1
 	[ -n "${VRLOAD_URL:-}" ] && load vr_hot hot
 	# the redemptions of one run are not the next run's problem
-	psql -q "$PGURL/$DB?$PGPARAMS" -c "TRUNCATE bench_redemptions; UPDATE bench_vouchers SET redemption_count = 0, amount_redeemed = 0"
+	psql -q "$PGURL/$DB$Q" -c "TRUNCATE bench_redemptions; UPDATE bench_vouchers SET redemption_count = 0, amount_redeemed = 0"
 done
 
 median() { sort -n "$OUT/$1" | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
