@@ -53,8 +53,8 @@ type writtenRow struct {
 const writtenTTL = 10 * time.Second
 
 // spendGroupSQL writes one group: the vouchers' new counters (only where the row
-// and its campaign's row are still the versions decided on, the invariant
-// holds and none of the group's orders of the voucher is redeemed already), the
+// and its campaign's row are still the versions decided on and the
+// invariant holds), the
 // redemptions and the logs of the vouchers written, and the logs that do
 // not depend on a write (refusals of vouchers with no redeem in the group).
 // It returns the rows written. (v.id = ANY ($1) keeps the UPDATE on the
@@ -74,9 +74,6 @@ var spendGroupSQL = `WITH d AS (
 		WHERE v.id = ANY ($1::uuid[]) AND v.id = d.id AND v.xmin::text::bigint = d.version
 			AND (d.lim = 0 OR d.cnt <= d.lim) AND (d.cap < 0 OR d.amt <= d.cap)
 			AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = d.campaign AND c.xmin::text::bigint = d.campaign_version)
-			AND NOT EXISTS (SELECT 1 FROM unnest($14::uuid[], $16::text[], $17::text[]) AS o(voucher, device, order_id)
-				JOIN redemptions r ON r.voucher = o.voucher AND r.device_id = o.device AND r.order_id = o.order_id
-				WHERE o.voucher = d.id)
 		RETURNING ` + prefixed("v.", voucherCols) + `),
 	r AS (
 		INSERT INTO redemptions (user_group, voucher, campaign, device_id, order_id, machine, location, amount,

@@ -77,6 +77,13 @@ func openHot(url string) (*pgxpool.Pool, error) {
 	}
 	cfg.MaxConns = HotConns
 	cfg.MaxConnIdleTime = 5 * time.Minute
+	// A generic plan is made once per connection, from the tables' sizes
+	// at that time; autovacuum's ANALYZE makes PostgreSQL plan again, but
+	// where it is off (or has not run yet on a young table) only a new
+	// connection does. Renewing the connections every minute bounds how
+	// long a plan made for a small table can serve a big one.
+	cfg.MaxConnLifetime = time.Minute
+	cfg.MaxConnLifetimeJitter = 10 * time.Second
 	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
 	hot, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
