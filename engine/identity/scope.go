@@ -103,8 +103,10 @@ type tenantGroups struct {
 	hints  map[string]int64
 	// keys looks up the machines of concurrent keys together (keysSQL)
 	keys batch.Group[string, keyMachine]
-	// seen holds, per key hash, the machine found for it (DeviceKeyTTL)
-	seen map[string]seenKey
+	// seen holds, per key hash, the machine found for it (DeviceKeyTTL);
+	// prunedAt is when its expired entries were last dropped
+	seen     map[string]seenKey
+	prunedAt time.Time
 }
 
 type seenKey struct {
@@ -133,7 +135,8 @@ func (c *tenantGroups) remember(h string, m keyMachine, now time.Time) {
 	if c.seen == nil {
 		c.seen = map[string]seenKey{}
 	}
-	if len(c.seen) > 10_000 {
+	if now.Sub(c.prunedAt) > DeviceKeyTTL { // at most once per TTL, whatever the fleet's size
+		c.prunedAt = now
 		for k, e := range c.seen {
 			if now.After(e.expires) {
 				delete(c.seen, k)
