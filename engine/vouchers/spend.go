@@ -15,9 +15,10 @@ import (
 // redeems of one voucher in a group are decided one after the other on the
 // row as the previous one left it, and the group's UPDATE matches only the
 // row version they were decided on (xmin), with the limit and the balance
-// checked again in its WHERE. A voucher whose row changed in the meantime
-// (another replica, a manager, a lock) is not written, and its redeems are
-// decided again under the row lock (redeemLocked). A hot voucher so costs
+// checked again in its WHERE, and only while the campaign row is the one
+// read. A voucher whose row or campaign changed in the meantime (another
+// replica, a manager, a lock) is not written, and its redeems are decided
+// again under the row lock (redeemLocked). Validates' log rows ride along. A hot voucher so costs
 // a share of one statement per redeem instead of a statement and a commit
 // each, and concurrent redeems of different vouchers share a commit.
 
@@ -52,13 +53,12 @@ type writtenRow struct {
 // a read older than that is refused by the version check and redone.
 const writtenTTL = 10 * time.Second
 
-// spendGroupSQL writes one group: the vouchers' new counters (only where the row
-// and its campaign's row are still the versions decided on and the
-// invariant holds), the
-// redemptions and the logs of the vouchers written, and the logs that do
-// not depend on a write (refusals of vouchers with no redeem in the group).
-// It returns the rows written. (v.id = ANY ($1) keeps the UPDATE on the
-// primary key's index whatever the plan thinks of the arrays' length.)
+// spendGroupSQL writes one group: the vouchers' new counters (only where the
+// voucher's and its campaign's rows are still the versions decided on and
+// the invariant holds), the redemptions and the logs of the vouchers
+// written, and the logs that do not depend on a write (refusals of vouchers
+// with no redeem in the group, validates). It returns the rows written.
+// (v.id = ANY ($1) lets the UPDATE find its rows by the primary key.)
 var spendGroupSQL = `WITH d AS (
 		SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],
 			$7::timestamptz[], $8::boolean[], $9::text[], $10::bigint[], $11::bigint[], $33::bigint[], $34::bigint[])
@@ -178,26 +178,24 @@ func (s *Service) spendBatch(ctx context.Context, items []*spend) ([]spent, erro
 		}
 		return res.Err()
 	})
-	if err != nil && !uniqueViolation(err) {
-		return nil, err
-	}
-	// on a unique violation (a concurrent retry of an order was written
-	// first) nothing of the group was written: each redeem is redone under
-	// the row lock, where it finds the earlier answer
-	written := map[string]bool{}
-	if err == nil {
-		at := time.Now()
-		for _, r := range rows {
-			r.at = at
-			written[r.v.ID] = true
-			s.written[r.v.ID] = r
-		}
-	}
 	if err != nil {
+		if !uniqueViolation(err) {
+			return nil, err
+		}
+		// a concurrent retry of an order was written first: nothing of the
+		// group was; every redeem is redone under the row lock, where it
+		// finds the earlier answer, and every validate log is written alone
 		for i := range out {
 			out[i] = spent{relock: true}
 		}
 		return out, nil
+	}
+	at := time.Now()
+	written := map[string]bool{}
+	for _, r := range rows {
+		r.at = at
+		written[r.v.ID] = true
+		s.written[r.v.ID] = r
 	}
 	for _, id := range w.id {
 		if written[id] {
