@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/vendrule/vendrule/engine/fleet"
 	"github.com/vendrule/vendrule/engine/ingest"
 	"github.com/vendrule/vendrule/models"
 	"github.com/vendrule/vendrule/models/pg"
@@ -109,7 +110,7 @@ func (e *Engine) backtestMachines(ctx context.Context, sc models.Scope, o models
 // backtestMachine judges o on m at from (as a new watch would be), then
 // replays (from, to].
 func (e *Engine) backtestMachine(ctx context.Context, o *observer, m *machineInfo, from, to time.Time) ([]BacktestAlert, error) {
-	anchor := later(o.CreatedAt, m.CreatedAt)
+	anchor := fleet.Later(o.CreatedAt, m.CreatedAt)
 	_, changes, err := judgeAndReplay(ctx, e.DB.DB, o, m, anchor, from, to, to)
 	if err != nil {
 		return nil, err

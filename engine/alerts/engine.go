@@ -11,6 +11,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/vendrule/vendrule/engine/fleet"
 	"github.com/vendrule/vendrule/models/pg"
 	"github.com/vendrule/vendrule/notify"
 )
@@ -77,9 +78,9 @@ func (e *Engine) run(ctx context.Context, tx *gorm.DB, j *job, now time.Time) er
 	if j.w.State == nil {
 		from, horizon := now, now
 		for _, in := range j.inputs {
-			from, horizon = earlier(from, in.At), later(horizon, in.At)
+			from, horizon = fleet.Earlier(from, in.At), fleet.Later(horizon, in.At)
 		}
-		anchor := later(j.o.CreatedAt, j.m.CreatedAt)
+		anchor := fleet.Later(j.o.CreatedAt, j.m.CreatedAt)
 		st, changes, err := judgeAndReplay(ctx, tx, j.o, j.m, anchor, from, horizon, now)
 		if err != nil {
 			return err

@@ -88,7 +88,7 @@ type Eval struct {
 // Apply first lets time pass up to the input (but not past Now), then
 // applies it.
 func (e *Eval) Apply(in Input) {
-	e.Advance(earlier(in.At, e.Now))
+	e.Advance(fleet.Earlier(in.At, e.Now))
 	switch {
 	case in.Resolution:
 		e.resolveEvent(in)
@@ -187,7 +187,7 @@ func (e *Eval) resolve(at time.Time) {
 		return
 	}
 	e.touch(a, true)
-	at = later(at, a.StartedAt)
+	at = fleet.Later(at, a.StartedAt)
 	a.Status, a.ResolvedAt = StatusResolved, &at
 }
 

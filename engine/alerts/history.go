@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/vendrule/vendrule/engine/fleet"
 	"github.com/vendrule/vendrule/models"
 	"github.com/vendrule/vendrule/models/pg"
 )
@@ -48,7 +49,7 @@ func judge(ctx context.Context, tx *gorm.DB, o *observer, m *machineInfo, anchor
 func replay(ev *Eval, inputs []Input, to time.Time) {
 	sortInputs(inputs)
 	for _, in := range inputs {
-		ev.Now = earlier(in.At, to)
+		ev.Now = fleet.Earlier(in.At, to)
 		ev.Apply(in)
 	}
 	ev.Now = to
@@ -86,7 +87,7 @@ func silenceStart(ctx context.Context, tx *gorm.DB, o *observer, m *machineInfo,
 	if n == 1 {
 		return from, nil
 	}
-	return later(anchor, from), nil
+	return fleet.Later(anchor, from), nil
 }
 
 // itemQuery selects the stored items (as "t") of o's type on machine with

@@ -115,7 +115,7 @@ func (s Schedule) Between(a, b time.Time) time.Duration {
 }
 
 func overlap(sp span, a, b time.Time) time.Duration {
-	from, to := maxTime(sp.from, a), minTime(sp.to, b)
+	from, to := Later(sp.from, a), Earlier(sp.to, b)
 	if !to.After(from) {
 		return 0
 	}
@@ -136,7 +136,7 @@ func (s Schedule) Add(t time.Time, d time.Duration) time.Time {
 	mid := s.midnightOf(t)
 	for i := 0; i < maxScanDays; i++ {
 		for _, sp := range s.daySpans(mid) {
-			from := maxTime(sp.from, t)
+			from := Later(sp.from, t)
 			if !sp.to.After(from) {
 				continue
 			}
@@ -166,7 +166,7 @@ func (s Schedule) Sub(t time.Time, d time.Duration) time.Time {
 		spans := s.daySpans(mid)
 		for j := len(spans) - 1; j >= 0; j-- {
 			sp := spans[j]
-			to := minTime(sp.to, t)
+			to := Earlier(sp.to, t)
 			if !to.After(sp.from) {
 				continue
 			}
@@ -181,14 +181,16 @@ func (s Schedule) Sub(t time.Time, d time.Duration) time.Time {
 	return mid
 }
 
-func maxTime(a, b time.Time) time.Time {
+// Later returns the later of a and b.
+func Later(a, b time.Time) time.Time {
 	if a.After(b) {
 		return a
 	}
 	return b
 }
 
-func minTime(a, b time.Time) time.Time {
+// Earlier returns the earlier of a and b.
+func Earlier(a, b time.Time) time.Time {
 	if a.Before(b) {
 		return a
 	}
