@@ -38,12 +38,19 @@ type Entity interface {
 type IDList []int64
 
 // Value encodes the list as a PostgreSQL array literal.
-func (l IDList) Value() (driver.Value, error) {
-	parts := make([]string, len(l))
+func (l IDList) Value() (driver.Value, error) { return l.Literal(), nil }
+
+// Literal writes l as a PostgreSQL array literal such as {1,2,3}.
+func (l IDList) Literal() string {
+	b := make([]byte, 0, 2+8*len(l))
+	b = append(b, '{')
 	for i, id := range l {
-		parts[i] = strconv.FormatInt(id, 10)
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
 	}
-	return "{" + strings.Join(parts, ",") + "}", nil
+	return string(append(b, '}'))
 }
 
 // Scan decodes a PostgreSQL array literal such as {1,2,3}.

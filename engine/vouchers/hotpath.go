@@ -13,16 +13,18 @@ import (
 	"github.com/vendrule/vendrule/models/pg"
 )
 
-// The device hot path (validate and redeem) talks to PostgreSQL through the
-// pgx connection under the pool's database/sql connection, so that the
-// statements of one step go out as one pipelined batch (one round trip) and
-// rows are scanned into plain fields without gorm's reflection:
+// The device hot path (validate and redeem) talks to PostgreSQL through
+// pgx connections of the hot pool (pg.DB.WithConn), and the work of
+// concurrent requests goes out in groups (engine/batch), scanned into plain
+// fields without gorm's reflection:
 //
-//	validate: [device, voucher+campaign]            → decide → [lock+log | log]
-//	redeem:   [device, voucher+campaign+earlier answer] → decide → guarded
-//	          UPDATE+redemption+log (one statement); after a conflict:
-//	          [BEGIN, device, voucher+campaign FOR UPDATE, earlier answer]
-//	          → decide → [period reset?, guarded UPDATE+redemption+log, COMMIT]
+//	validate: read group [machines?, vouchers+campaigns] → decide →
+//	          log row in the next spend statement | lock+log statement
+//	redeem:   read group [machines?, vouchers+campaigns+earlier answers] →
+//	          spend group: decide in order per voucher, one guarded statement
+//	          (spend.go); a voucher changed in between: [BEGIN, device,
+//	          voucher+campaign FOR UPDATE, earlier answer] → decide →
+//	          [period reset?, guarded UPDATE+redemption+log, COMMIT]
 //
 // Each statement of a batch runs with its own snapshot (READ COMMITTED), so
 // the earlier-answer lookup that follows the row lock sees a redemption
@@ -142,8 +144,9 @@ func voucherDest(v *models.Voucher, version *uint32) []any {
 		&v.LockedTill, &v.Status, version}
 }
 
-// scanTarget reads a row of voucherCols and campaignCols (with extra, the destinations of more
-// columns after it); found is false for an unknown code.
+// scanTarget reads a row of voucherCols and campaignCols (with extra, the
+// destinations of more columns after it); found is false for an unknown
+// code.
 func scanTarget(row pgx.Row, extra ...any) (*target, bool, error) {
 	t := &target{}
 	c := &t.C

@@ -3,7 +3,6 @@ package vouchers
 import (
 	"context"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -104,7 +103,7 @@ func (s *Service) readBatch(ctx context.Context, items []readItem) ([]readResult
 	var dItem []int            // their items
 	out := make([]readResult, n)
 	for i, it := range items {
-		groups[i], devices[i], codes[i], orders[i] = arrayLiteral(it.groups), it.deviceID, it.code, it.orderID
+		groups[i], devices[i], codes[i], orders[i] = models.IDList(it.groups).Literal(), it.deviceID, it.code, it.orderID
 		if out[i].d = it.d; it.d == nil {
 			dGroups, dIDs, dItem = append(dGroups, groups[i]), append(dIDs, it.deviceID), append(dItem, i)
 		}
@@ -184,17 +183,4 @@ type prefixRow struct {
 
 func (r prefixRow) Scan(dest ...any) error {
 	return r.rows.Scan(append([]any{r.n}, dest...)...)
-}
-
-// arrayLiteral writes ids as a PostgreSQL array literal.
-func arrayLiteral(ids []int64) string {
-	b := make([]byte, 0, 2+8*len(ids))
-	b = append(b, '{')
-	for i, id := range ids {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendInt(b, id, 10)
-	}
-	return string(append(b, '}'))
 }
