@@ -63,16 +63,13 @@ func (s *Service) subtree(ctx context.Context, group int64) ([]int64, error) {
 }
 
 // deviceScopeSQL authenticates a machine key in one round trip: the key and
-// its machine, and unless the machine's group is $2 (the group whose tenant
-// subtree the caller already holds), the root of that group's tree and every
-// group below it. The key itself is looked up every time, so a replaced key
-// or a deleted machine stops working at once.
+// its machine, the root of the machine group's tree and every group below
+// it.
 const deviceScopeSQL = `WITH RECURSIVE m AS (
 		SELECT m.id, m.hostname, m.user_group FROM machine_keys k JOIN machines m ON m.id = k.machine_id
 		WHERE k.key_hash = $1),
 	up AS (
 		SELECT g.id, g.parent FROM user_groups g JOIN m ON g.id = m.user_group
-		WHERE m.user_group IS DISTINCT FROM $2::bigint
 		UNION ALL SELECT g.id, g.parent FROM user_groups g JOIN up ON g.id = up.parent),
 	t AS (
 		SELECT id FROM up WHERE parent IS NULL
@@ -93,57 +90,100 @@ var TenantGroupsTTL = 2 * time.Second
 // +19 % validate+redeem pairs per second).
 var DeviceKeyTTL = time.Second
 
-// tenantGroups caches, per Service and machine group, the groups of that
-// group's tenant; hints remembers per key hash the machine group seen last,
-// so that the one query can skip the tree walk. Neither decides whether a
-// key is valid.
+// tenantGroups caches, per Service, the groups of a machine group's tenant
+// (TenantGroupsTTL) and the machine found for a key hash. A key found less
+// than DeviceKeyTTL ago is trusted without a query; an older one, while its
+// tenant's groups are cached, is checked by one statement shared with the
+// other keys being checked at the time (keys); else the key and the
+// tenant's groups are read in one query (deviceScopeSQL).
 type tenantGroups struct {
-	mu     sync.Mutex
-	groups map[int64]cachedGroups
-	hints  map[string]int64
-	// keys looks up the machines of concurrent keys together (keysSQL)
-	keys batch.Group[string, keyMachine]
-	// seen holds, per key hash, the machine found for it (DeviceKeyTTL);
-	// prunedAt is when its expired entries were last dropped
+	mu       sync.Mutex
+	groups   map[int64]cachedGroups
 	seen     map[string]seenKey
-	prunedAt time.Time
+	prunedAt time.Time // when seen was last pruned
+	keys     batch.Group[string, keyMachine]
 }
 
-type seenKey struct {
-	m       keyMachine
+type cachedGroups struct {
+	ids     []int64
 	expires time.Time
 }
 
-// machineOf returns the machine remembered for key hash h.
-func (c *tenantGroups) machineOf(h string, now time.Time) (keyMachine, bool) {
+// seenKey is the machine found for a key hash, and when.
+type seenKey struct {
+	m  keyMachine
+	at time.Time
+}
+
+// keyMachine is the machine of a key; id is 0 for an unknown key.
+type keyMachine struct {
+	id, group int64
+	hostname  string
+}
+
+func (m keyMachine) scope(groups []int64) models.Scope {
+	return models.Scope{MachineID: m.id, DeviceID: m.hostname, GroupID: m.group, Groups: groups}
+}
+
+var scopeCaches sync.Map // *Service → *tenantGroups
+
+func (s *Service) tenantCache() *tenantGroups {
+	if c, ok := scopeCaches.Load(s); ok {
+		return c.(*tenantGroups)
+	}
+	c, _ := scopeCaches.LoadOrStore(s, &tenantGroups{groups: map[int64]cachedGroups{}, seen: map[string]seenKey{},
+		keys: batch.Group[string, keyMachine]{Run: s.lookupKeys, Max: 256}})
+	return c.(*tenantGroups)
+}
+
+// get returns the cached tenant groups of machine group g.
+func (c *tenantGroups) get(g int64, now time.Time) ([]int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.groups[g]
+	if !ok || now.After(e.expires) {
+		return nil, false
+	}
+	return e.ids, true
+}
+
+// put caches ids as the tenant groups of machine group g.
+func (c *tenantGroups) put(g int64, ids []int64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.groups {
+		if now.After(e.expires) {
+			delete(c.groups, k)
+		}
+	}
+	c.groups[g] = cachedGroups{ids: ids, expires: now.Add(TenantGroupsTTL)}
+}
+
+// machineOf returns the machine last found for key hash h, and whether it
+// was found less than DeviceKeyTTL ago.
+func (c *tenantGroups) machineOf(h string, now time.Time) (m keyMachine, trusted, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.seen[h]
-	if !ok || now.After(e.expires) {
-		return keyMachine{}, false
-	}
-	return e.m, true
+	return e.m, ok && now.Sub(e.at) < DeviceKeyTTL, ok
 }
 
-// remember keeps the machine m found for key hash h for DeviceKeyTTL.
+// remember records m as found for key hash h at now. An entry is useful
+// only while it is trusted or its tenant's groups are cached, so entries
+// older than both times are dropped, at most once per such time.
 func (c *tenantGroups) remember(h string, m keyMachine, now time.Time) {
-	if DeviceKeyTTL <= 0 {
-		return
-	}
+	keep := max(DeviceKeyTTL, TenantGroupsTTL)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.seen == nil {
-		c.seen = map[string]seenKey{}
-	}
-	if now.Sub(c.prunedAt) > DeviceKeyTTL { // at most once per TTL, whatever the fleet's size
+	if now.Sub(c.prunedAt) > keep {
 		c.prunedAt = now
 		for k, e := range c.seen {
-			if now.After(e.expires) {
+			if now.Sub(e.at) > keep {
 				delete(c.seen, k)
 			}
 		}
 	}
-	c.seen[h] = seenKey{m: m, expires: now.Add(DeviceKeyTTL)}
+	c.seen[h] = seenKey{m: m, at: now}
 }
 
 // forget drops what is remembered for the keys of machine id.
@@ -155,12 +195,6 @@ func (c *tenantGroups) forget(id int64) {
 			delete(c.seen, k)
 		}
 	}
-}
-
-// keyMachine is the machine of a key; id is 0 for an unknown key.
-type keyMachine struct {
-	id, group int64
-	hostname  string
 }
 
 // keysSQL looks up the machines of a group of key hashes, numbered by hash.
@@ -193,114 +227,52 @@ func (s *Service) lookupKeys(ctx context.Context, hashes []string) ([]keyMachine
 	return out, err
 }
 
-type cachedGroups struct {
-	ids     []int64
-	expires time.Time
-}
-
-var scopeCaches sync.Map // *Service → *tenantGroups
-
-func (s *Service) tenantCache() *tenantGroups {
-	if c, ok := scopeCaches.Load(s); ok {
-		return c.(*tenantGroups)
+// recheck looks key hash h up again with the other keys being looked up
+// at the time; ok is false when its machine's tenant groups are not cached
+// (the machine moved), so that they must be read too.
+func (c *tenantGroups) recheck(ctx context.Context, h string, now time.Time) (models.Scope, bool, error) {
+	m, err := c.keys.Do(ctx, h)
+	if err != nil {
+		return models.Scope{}, false, pg.MapError(err)
 	}
-	c, _ := scopeCaches.LoadOrStore(s, &tenantGroups{groups: map[int64]cachedGroups{}, hints: map[string]int64{},
-		keys: batch.Group[string, keyMachine]{Run: s.lookupKeys, Max: 256}})
-	return c.(*tenantGroups)
-}
-
-// hint returns the machine group last seen for key hash h when that
-// group's tenant list is still cached, else 0.
-func (c *tenantGroups) hint(h string, now time.Time) int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	g := c.hints[h]
-	if e, ok := c.groups[g]; !ok || now.After(e.expires) {
-		return 0
+	if m.id == 0 {
+		return models.Scope{}, false, models.Errorf(models.EUNAUTHORIZED, "unknown machine key")
 	}
-	return g
-}
-
-func (c *tenantGroups) get(g int64, now time.Time) ([]int64, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.groups[g]
-	if !ok || now.After(e.expires) {
-		return nil, false
+	ids, ok := c.get(m.group, now)
+	if ok {
+		c.remember(h, m, now)
 	}
-	return e.ids, true
-}
-
-func (c *tenantGroups) put(h string, g int64, ids []int64, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.hints) > 100_000 { // replaced keys leave stale hints; start over
-		c.hints = map[string]int64{}
-	}
-	for k, e := range c.groups {
-		if now.After(e.expires) {
-			delete(c.groups, k)
-		}
-	}
-	c.hints[h] = g
-	c.groups[g] = cachedGroups{ids: ids, expires: now.Add(TenantGroupsTTL)}
+	return m.scope(ids), ok, nil
 }
 
 // deviceScope authenticates a machine key. A device sees its whole tenant's
-// vouchers but acts only as its own machine. No query while the key and its
-// tenant's groups are remembered; else one: when the tenant's groups are
-// cached, the key's lookup shares a statement with the other keys being
-// looked up at the time.
+// vouchers but acts only as its own machine. At most one query (see
+// tenantGroups).
 func (s *Service) deviceScope(ctx context.Context, key string) (models.Scope, error) {
 	h := hashToken(key)
 	c := s.tenantCache()
 	now := time.Now()
-	if m, ok := c.machineOf(h, now); ok {
-		if ids, ok := c.get(m.group, now); ok {
-			return models.Scope{MachineID: m.id, DeviceID: m.hostname, GroupID: m.group, Groups: ids}, nil
-		}
-	}
-	hint := c.hint(h, now)
-	if hint != 0 {
-		m, err := c.keys.Do(ctx, h)
-		if err != nil {
-			return models.Scope{}, pg.MapError(err)
-		}
-		if m.id == 0 {
-			return models.Scope{}, models.Errorf(models.EUNAUTHORIZED, "unknown machine key")
-		}
-		if ids, ok := c.get(m.group, now); ok && m.group == hint {
-			c.remember(h, m, now)
-			return models.Scope{MachineID: m.id, DeviceID: m.hostname, GroupID: m.group, Groups: ids}, nil
-		}
-		hint = 0 // the machine moved, or its tenant's entry ran out: walk the tree
-	}
-	for {
-		var (
-			id, group int64
-			hostname  string
-			groups    models.IDList
-		)
-		err := s.DB.SQL.QueryRowContext(ctx, deviceScopeSQL, h, hint).Scan(&id, &hostname, &group, &groups)
-		if errors.Is(err, sql.ErrNoRows) {
-			return models.Scope{}, models.Errorf(models.EUNAUTHORIZED, "unknown machine key")
-		}
-		if err != nil {
-			return models.Scope{}, pg.MapError(err)
-		}
-		ids := []int64(groups)
-		if group == hint && hint != 0 {
-			var ok bool
-			if ids, ok = c.get(group, now); !ok {
-				hint = 0 // the entry ran out meanwhile: walk the tree
-				continue
+	if m, trusted, ok := c.machineOf(h, now); ok {
+		if ids, cached := c.get(m.group, now); cached && trusted {
+			return m.scope(ids), nil
+		} else if cached {
+			if sc, ok, err := c.recheck(ctx, h, now); err != nil || ok {
+				return sc, err
 			}
-		} else {
-			c.put(h, group, ids, now)
 		}
-		c.remember(h, keyMachine{id: id, group: group, hostname: hostname}, now)
-		return models.Scope{MachineID: id, DeviceID: hostname, GroupID: group, Groups: ids}, nil
 	}
+	var m keyMachine
+	var groups models.IDList
+	err := s.DB.SQL.QueryRowContext(ctx, deviceScopeSQL, h).Scan(&m.id, &m.hostname, &m.group, &groups)
+	if errors.Is(err, sql.ErrNoRows) {
+		return models.Scope{}, models.Errorf(models.EUNAUTHORIZED, "unknown machine key")
+	}
+	if err != nil {
+		return models.Scope{}, pg.MapError(err)
+	}
+	c.put(m.group, groups, now)
+	c.remember(h, m, now)
+	return m.scope(groups), nil
 }
 
 // ForgetMachine drops what this process remembers of machine id's key, so
