@@ -204,7 +204,7 @@ func (s *Service) Validate(ctx context.Context, sc models.Scope, code string, re
 	resp := validateResponse(t, &dec)
 	who, reqJSON := requester(sc, req.DeviceID), string(mustJSON(req))
 	if !dec.ok() || req.LockDuration <= 0 {
-		err := s.writeValidateLog(ctx, logRow{userGroup: t.V.UserGroup, voucher: t.V.ID, requester: who,
+		err := s.groupLog(ctx, logRow{userGroup: t.V.UserGroup, voucher: t.V.ID, requester: who,
 			location: d.locationLabel(), action: "validate", success: boolSmallint(resp.Valid), request: reqJSON,
 			response: string(mustJSON(resp)), currency: t.C.Currency})
 		if err != nil {
@@ -320,11 +320,9 @@ func (s *Service) readRedeem(ctx context.Context, sc models.Scope, code string, 
 		return &redeemRead{d: rr.d, out: mustJSON(RedeemResponse{Code: code, Reason: ReasonNotFound})}, nil
 	case rr.prev != nil:
 		t := rr.t
-		err := s.DB.WithConn(ctx, func(c *pgx.Conn) error {
-			_, err := c.Exec(ctx, logSQL, t.V.UserGroup, t.V.ID, requester(sc, req.DeviceID), rr.d.locationLabel(),
-				"redeem", int16(1), string(mustJSON(req)), string(rr.prev), t.C.Currency)
-			return err
-		})
+		err := s.groupLog(ctx, logRow{userGroup: t.V.UserGroup, voucher: t.V.ID, requester: requester(sc, req.DeviceID),
+			location: rr.d.locationLabel(), action: "redeem", success: 1, request: string(mustJSON(req)),
+			response: string(rr.prev), currency: t.C.Currency})
 		return &redeemRead{d: rr.d, t: t, out: rr.prev}, err
 	}
 	return &redeemRead{d: rr.d, t: rr.t}, nil

@@ -15,11 +15,11 @@ type logRow struct {
 	request, response, currency string
 }
 
-// writeValidateLog writes a validate's log with the next group of redeems
-// (one statement and one commit for all of them); when that statement
-// fails for a redeem's sake, the row is written alone. The validate
-// answers only after its row is committed.
-func (s *Service) writeValidateLog(ctx context.Context, r logRow) error {
+// groupLog writes a log row (a validate's, or a redeem answered from an
+// earlier one) with the next group of redeems: one statement and one
+// commit for all of them; when that statement fails for a redeem's sake,
+// the row is written alone. It returns once the row is committed.
+func (s *Service) groupLog(ctx context.Context, r logRow) error {
 	res, err := s.spends.Do(ctx, &spend{log: &r})
 	if err != nil || !res.relock {
 		return err
