@@ -68,9 +68,24 @@ func oneOf(field, v string, allowed []string) error {
 	return nil
 }
 
+// MaxInt4 is the largest value of a PostgreSQL integer column. JSON numbers
+// decode into int64, so a field stored in such a column is range-checked
+// here: beyond it the driver refuses to encode the value and the client
+// would see a 500 instead of a 400 naming the field.
+const MaxInt4 = 1<<31 - 1
+
+// int4Range returns an EINVALID error naming field when v is outside lo…hi;
+// hi is at most MaxInt4 for an integer column.
+func int4Range(field string, v, lo, hi int64, hint string) error {
+	if v < lo || v > hi {
+		return FieldError(field, "must be a whole number from %d to %d%s", lo, hi, hint)
+	}
+	return nil
+}
+
 func (o *AlertObserver) validateTimer() error {
-	if o.Timer <= 0 {
-		return FieldError("timer", "must be greater than 0")
+	if err := int4Range("timer", o.Timer, 1, MaxInt4, ""); err != nil {
+		return err
 	}
 	if o.TimerType < TimerMinutes || o.TimerType > TimerWeeks {
 		return FieldError("timerType", "must be 1 (minutes), 2 (hours), 3 (days) or 4 (weeks)")
@@ -79,13 +94,8 @@ func (o *AlertObserver) validateTimer() error {
 }
 
 func (o *AlertObserver) validateCounts() error {
-	if o.Occurs < 0 {
-		return FieldError("occurs", "must not be negative")
-	}
-	if o.RepeatEvery < 0 {
-		return FieldError("repeatEvery", "must not be negative (0 = never repeat)")
-	}
-	return nil
+	return firstError(int4Range("occurs", o.Occurs, 0, MaxInt4, ""),
+		int4Range("repeatEvery", o.RepeatEvery, 0, MaxInt4, " (0 = never repeat)"))
 }
 
 // validateError requires an error identity for non_resolution, which
