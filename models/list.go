@@ -64,6 +64,25 @@ func SnakeCase(s string) string {
 	return b.String()
 }
 
+// CamelCase turns a snake_case column name into its camelCase JSON name, the
+// inverse of SnakeCase.
+func CamelCase(s string) string {
+	var b strings.Builder
+	upper := false
+	for _, r := range s {
+		switch {
+		case r == '_':
+			upper = b.Len() > 0
+		case upper:
+			b.WriteRune(unicode.ToUpper(r))
+			upper = false
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
 // ParseListQuery reads limit, skip, sort and where[col][op] from v. Columns
 // and operators outside the allow-list are EINVALID; values are kept as text
 // and only ever reach SQL as bound parameters.

@@ -19,6 +19,9 @@ func TestNewColumnsSnakeCase(t *testing.T) {
 		if got := SnakeCase(in); got != out {
 			t.Errorf("SnakeCase(%q) = %q, want %q", in, got, out)
 		}
+		if got := CamelCase(out); got != in && in != "URL" {
+			t.Errorf("CamelCase(%q) = %q, want %q", out, got, in)
+		}
 	}
 }
 
