@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -47,7 +48,8 @@ func Export(ctx context.Context, db *gorm.DB, s models.Scope, r *models.Resource
 	return mapError(rows.Err())
 }
 
-// cell formats one value for CSV: times in RFC 3339, NULL as empty.
+// cell formats one value for CSV: times in RFC 3339, NULL as empty, text
+// defused (safeText).
 func cell(v any) string {
 	switch x := v.(type) {
 	case nil:
@@ -55,9 +57,9 @@ func cell(v any) string {
 	case time.Time:
 		return x.UTC().Format(time.RFC3339)
 	case []byte:
-		return string(x)
+		return safeText(string(x))
 	case string:
-		return x
+		return safeText(x)
 	case int64:
 		return strconv.FormatInt(x, 10)
 	case float64:
@@ -65,5 +67,20 @@ func cell(v any) string {
 	case bool:
 		return strconv.FormatBool(x)
 	}
-	return fmt.Sprint(v)
+	return safeText(fmt.Sprint(v))
+}
+
+// safeText keeps a spreadsheet from running text as a formula (CSV
+// injection): text that starts with =, +, -, @, a tab or a carriage return
+// gets a leading single quote, as OWASP recommends; spreadsheets show the
+// rest as typed. Only text is changed: a number from a numeric column, such
+// as a negative longitude, is written by cell as it is, since a number
+// cannot carry a formula and must stay a number for the reader. Text that
+// merely looks like a number ("-5" in a name) is defused too: we cannot tell
+// it from the start of a formula such as -5+cmd|…
+func safeText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
