@@ -155,6 +155,11 @@ func (q *ListQuery) parseFilters(v url.Values, cols Columns) error {
 		}
 		q.Filters = append(q.Filters, f...)
 	}
+	// A key may repeat (where[id][gt]=1&where[id][gt]=5), so the filters
+	// are counted too: each is a condition the database must evaluate.
+	if len(q.Filters) > maxFilters {
+		return FieldError("where", "at most %d filters", maxFilters)
+	}
 	return nil
 }
 
