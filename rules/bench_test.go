@@ -28,7 +28,7 @@ func BenchmarkRedemptionRule6Clauses(b *testing.B) {
 func BenchmarkBareVM(b *testing.B) {
 	p := mustCompile(b, KindRedemption, referenceRule)
 	var m meter
-	m.reset(context.Background(), Limits{MaxIterations: 1 << 62})
+	m.reset(context.Background(), Limits{MaxIterations: 1 << 62, MaxWork: 1 << 62})
 	scope := &redemptionScope{RedemptionEnv: referenceEnv(b), Meter: &m}
 	b.ReportAllocs()
 	for b.Loop() {

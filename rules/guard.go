@@ -19,6 +19,7 @@ const (
 	tickName   = ":tick"
 	concatName = ":concat"
 	addName    = ":add"
+	chargeName = ":charge"
 )
 
 // checkEvery is how many iterations pass between two deadline checks; a
@@ -31,6 +32,7 @@ var (
 	errDeadline   = errors.New("evaluation took too long")
 	errIterations = errors.New("too many iterations")
 	errStrings    = errors.New("strings too long")
+	errWork       = errors.New("too much work")
 )
 
 // meter counts the work of one evaluation. It is not safe for concurrent
@@ -41,6 +43,7 @@ type meter struct {
 	limits     Limits
 	iterations int64
 	bytes      int64
+	work       int64
 }
 
 // reset prepares m for an evaluation under ctx and limits.
@@ -49,6 +52,7 @@ func (m *meter) reset(ctx context.Context, limits Limits) {
 	m.limits = limits
 	m.iterations = 0
 	m.bytes = 0
+	m.work = 0
 	m.deadline = time.Time{}
 	if limits.Timeout > 0 {
 		m.deadline = time.Now().Add(limits.Timeout)
@@ -99,26 +103,16 @@ func (m *meter) concat(a, b string) (string, error) {
 }
 
 // guardOptions registers the hidden metering functions and the patch that
-// calls them, and disables the builtins that are unbounded or impure.
+// calls them, and enables only the builtins in allowedBuiltins.
 func guardOptions() []expr.Option {
 	opts := []expr.Option{
 		expr.Function(tickName, tickFunc, new(func(*meter) bool)),
 		expr.Function(concatName, concatFunc, new(func(*meter, string, string) string)),
 		expr.Function(addName, addFunc, new(func(*meter, any, any) any)),
-		expr.Patch(guardPatch{}),
+		expr.Function(chargeName, chargeFunc, new(func(*meter, any, int, int) bool)),
+		expr.Patch(&guardPatch{}),
 	}
-	for _, name := range disabledBuiltins {
-		opts = append(opts, expr.DisableBuiltin(name))
-	}
-	return opts
-}
-
-// disabledBuiltins are the expr builtins managers cannot use: they can
-// multiply data past the VM's memory accounting or read the clock.
-var disabledBuiltins = []string{
-	"repeat", "replace", "join", "concat", "flatten",
-	"toJSON", "fromJSON", "toBase64", "fromBase64", "toPairs", "fromPairs",
-	"now", "date", "timezone",
+	return append(opts, builtinOptions()...)
 }
 
 // meterArg returns the meter passed as the first argument of a hidden call.
@@ -152,12 +146,15 @@ func addFunc(args ...any) (any, error) {
 }
 
 // guardPatch rewrites a checked tree so that evaluation is metered: every
-// predicate body first calls :tick, and every + that may join strings calls
-// :concat or :add.
-type guardPatch struct{}
+// predicate body first calls :tick, every + that may join strings calls
+// :concat or :add, and every operation whose work grows with the size of
+// its operands is preceded by :charge calls (see patchCharges). It holds a
+// counter for the hidden variables it declares, so each compilation needs a
+// new one.
+type guardPatch struct{ vars int }
 
 // Visit implements ast.Visitor.
-func (guardPatch) Visit(node *ast.Node) {
+func (g *guardPatch) Visit(node *ast.Node) {
 	switch n := (*node).(type) {
 	case *ast.PredicateNode:
 		body := n.Node
@@ -169,7 +166,13 @@ func (guardPatch) Visit(node *ast.Node) {
 	case *ast.BinaryNode:
 		if n.Operator == "+" {
 			patchConcat(node, n)
+			return
 		}
+		g.patchCharges(node, binaryCharges(n))
+	case *ast.BuiltinNode:
+		g.patchCharges(node, builtinCharges(n))
+	case *ast.CallNode:
+		g.patchCharges(node, callCharges(n))
 	}
 }
 

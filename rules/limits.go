@@ -48,6 +48,10 @@ type Limits struct {
 	MaxIterations int64
 	// MaxStringBytes bounds the bytes made by string concatenation.
 	MaxStringBytes int64
+	// MaxWork bounds the work charged by operations whose cost grows with
+	// their operands, in units of one element or one byte touched (see
+	// charges.go).
+	MaxWork int64
 }
 
 // DefaultLimits apply to every evaluation. Change them only at start-up,
@@ -57,4 +61,5 @@ var DefaultLimits = Limits{
 	MemoryBudget:   100_000,
 	MaxIterations:  100_000,
 	MaxStringBytes: 1 << 20,
+	MaxWork:        2_000_000,
 }
