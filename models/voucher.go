@@ -34,6 +34,13 @@ const (
 	MaxTotalVouchers = 100_000 // per campaign generation
 	MaxVoucherCount  = 5000    // per POST /vouchers
 	MaxLockSeconds   = 600
+	// MaxAmount bounds every amount in cents: voucher values, order
+	// amounts, item prices, order totals and demands (100 million in
+	// currency units). With MaxQuantity and MaxOrderItems it keeps every
+	// sum and product of an order far inside int64.
+	MaxAmount     = 10_000_000_000
+	MaxQuantity   = 10_000 // per order item
+	MaxOrderItems = 1000   // per order
 )
 
 // ValidationRule limits where a voucher may be used ({field, value}).
@@ -220,10 +227,7 @@ func vValidateValue(field string, v int64, valueType string) error {
 	if valueType == ValuePercent && (v < 1 || v > 100) {
 		return FieldError(field, "must be a whole percent from 1 to 100")
 	}
-	if v < 0 {
-		return FieldError(field, "must not be negative")
-	}
-	return nil
+	return vNonNegative(field, v)
 }
 
 // vValidateCommon checks the settings campaigns and vouchers share.
@@ -261,9 +265,13 @@ func vValidateDate(field string, d *string) error {
 	return nil
 }
 
+// vNonNegative checks that a value or a limit is from 0 to MaxAmount.
 func vNonNegative(field string, v int64) error {
 	if v < 0 {
 		return FieldError(field, "must not be negative")
+	}
+	if v > MaxAmount {
+		return FieldError(field, "must be at most %d", MaxAmount)
 	}
 	return nil
 }

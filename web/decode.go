@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -15,8 +16,8 @@ import (
 )
 
 // decode reads the JSON body strictly into v: unknown fields, wrong types,
-// trailing data and malformed JSON are EINVALID naming the field; a body over
-// the limit is ETOOLARGE.
+// trailing data, malformed JSON, invalid UTF-8 and NUL characters in strings
+// are EINVALID naming the field; a body over the limit is ETOOLARGE.
 func decode(c *gin.Context, v any) error {
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
@@ -33,6 +34,10 @@ func decodeBytes(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return models.Errorf(models.EINVALID, "request body is empty; send a JSON object")
 	}
+	if !utf8.Valid(body) {
+		// encoding/json would replace the bad bytes silently
+		return models.Errorf(models.EINVALID, "request body is not valid UTF-8")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -41,7 +46,7 @@ func decodeBytes(body []byte, v any) error {
 	if dec.More() {
 		return models.Errorf(models.EINVALID, "request body holds more than one JSON value")
 	}
-	return nil
+	return checkDecoded(v)
 }
 
 func decodeError(err error) error {

@@ -52,7 +52,7 @@ func NewRouter(d Deps) *gin.Engine {
 		_ = r.SetTrustedProxies(nil) // checked in the configuration; never trust on a bad list
 	}
 	r.ContextWithFallback = true
-	r.Use(requestID(), accessLog(d.Log), newHTTPMetrics(d.Registry).handler(), recovery(), bodyLimit(d.BodyLimit))
+	r.Use(requestID(), accessLog(d.Log), newHTTPMetrics(d.Registry).handler(), recovery(), bodyLimit(d.BodyLimit), checkURLText())
 	r.NoRoute(func(c *gin.Context) { fail(c, models.Errorf(models.ENOTFOUND, "no route %s", c.Request.URL.Path)) })
 	r.NoMethod(func(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, ErrorBody{

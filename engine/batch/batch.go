@@ -22,6 +22,12 @@ type Group[I, O any] struct {
 	Max int
 	// Timeout bounds one Run; 0 means 30 seconds.
 	Timeout time.Duration
+	// Isolate, when set, reports whether a batch's error may be the fault
+	// of one of its items (bad input rather than a lost connection). Such a
+	// batch of several items runs again one item at a time, so that each
+	// caller gets its own item's outcome and one bad item never fails the
+	// others.
+	Isolate func(error) bool
 
 	mu    sync.Mutex
 	busy  bool           // a batch is running
@@ -33,6 +39,7 @@ type round[I, O any] struct {
 	items []I
 	out   []O
 	err   error
+	errs  []error // per item, when the batch was run one item at a time
 	lead  chan struct{} // closed when the batch's first caller may run it
 	done  chan struct{} // closed when the batch has run
 }
@@ -65,6 +72,9 @@ func (g *Group[I, O]) Do(ctx context.Context, item I) (O, error) {
 	var zero O
 	if r.err != nil {
 		return zero, r.err
+	}
+	if r.errs != nil && r.errs[i] != nil {
+		return zero, r.errs[i]
 	}
 	return r.out[i], nil
 }
@@ -103,4 +113,24 @@ func (g *Group[I, O]) run(ctx context.Context, r *round[I, O]) {
 		close(r.done)
 	}()
 	r.out, r.err = g.Run(rctx, r.items)
+	if r.err != nil && len(r.items) > 1 && g.Isolate != nil && g.Isolate(r.err) {
+		r.err = nil
+		r.out, r.errs = g.runEach(rctx, r.items)
+	}
+}
+
+// runEach runs items one at a time and returns the outputs and errors of
+// each.
+func (g *Group[I, O]) runEach(ctx context.Context, items []I) ([]O, []error) {
+	out, errs := make([]O, len(items)), make([]error, len(items))
+	for i, it := range items {
+		o, err := g.Run(ctx, []I{it})
+		if err == nil && len(o) != 1 {
+			err = fmt.Errorf("batch: %d outputs for 1 item", len(o))
+		}
+		if errs[i] = err; err == nil {
+			out[i] = o[0]
+		}
+	}
+	return out, errs
 }

@@ -268,3 +268,45 @@ func TestLeaderCancelDoesNotCancelRun(t *testing.T) {
 		t.Errorf("Run's context value = %v, want v", runVal)
 	}
 }
+
+var errBadItem = errors.New("bad item")
+
+// failOnBad fails the whole batch when any of its items is negative, as a
+// shared statement fails on one value it cannot store.
+func failOnBad(_ context.Context, items []int) ([]int, error) {
+	for _, v := range items {
+		if v < 0 {
+			return nil, errBadItem
+		}
+	}
+	return double(items), nil
+}
+
+func TestIsolate(t *testing.T) {
+	tests := []struct {
+		name    string
+		isolate func(error) bool
+		wantOK  bool // the good items succeed
+	}{
+		{name: "isolated", isolate: func(err error) bool { return errors.Is(err, errBadItem) }, wantOK: true},
+		{name: "not the item's fault", isolate: func(error) bool { return false }},
+		{name: "no isolation", isolate: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := &Group[int, int]{Isolate: tt.isolate}
+			items := []int{1, -1, 2, 3}
+			outs, errs := secondBatch(t, g, failOnBad, items...)
+			for i, v := range items {
+				switch {
+				case v < 0 && !errors.Is(errs[i], errBadItem):
+					t.Errorf("bad item %d: err %v, want its own error", v, errs[i])
+				case v >= 0 && tt.wantOK && (errs[i] != nil || outs[i] != 2*v):
+					t.Errorf("good item %d: %d, %v; want %d", v, outs[i], errs[i], 2*v)
+				case v >= 0 && !tt.wantOK && !errors.Is(errs[i], errBadItem):
+					t.Errorf("good item %d: err %v, want the batch's error", v, errs[i])
+				}
+			}
+		})
+	}
+}

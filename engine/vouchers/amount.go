@@ -51,7 +51,7 @@ func (o *Order) Total() int64 {
 	}
 	var sum int64
 	for _, it := range o.Items {
-		sum += it.Quantity * it.Price
+		sum = addCents(sum, mulCents(it.Quantity, it.Price))
 	}
 	return sum
 }
@@ -66,7 +66,7 @@ func EligibleAmount(products map[string]bool, o *Order) int64 {
 	var sum int64
 	for _, it := range o.Items {
 		if products[it.ProductID] {
-			sum += it.Quantity * it.Price
+			sum = addCents(sum, mulCents(it.Quantity, it.Price))
 		}
 	}
 	return sum
@@ -85,12 +85,16 @@ type Ask struct {
 // gift's min(demand, balance), the balance without a demand; a dynamic
 // value clamped to [0, eligible].
 func AmountOff(s Settings, balance int64, a Ask) int64 {
+	return max(0, amountOff(s, balance, a))
+}
+
+func amountOff(s Settings, balance int64, a Ask) int64 {
 	switch s.Type {
 	case models.CampaignGift:
 		return giftAmount(balance, a)
 	case models.CampaignDynamic:
 		if a.Order == nil {
-			return rules.ClampValue(a.Dynamic, math.MaxInt64)
+			return rules.ClampValue(a.Dynamic, models.MaxAmount)
 		}
 		return rules.ClampValue(a.Dynamic, a.Eligible)
 	}
@@ -98,7 +102,7 @@ func AmountOff(s Settings, balance int64, a Ask) int64 {
 		if a.Order == nil {
 			return 0
 		}
-		return (a.Eligible*s.Value + 50) / 100
+		return (mulCents(a.Eligible, s.Value) + 50) / 100
 	}
 	if a.Order == nil {
 		return s.Value
@@ -111,7 +115,33 @@ func giftAmount(balance int64, a Ask) int64 {
 	case a.Demand != nil:
 		return max(0, min(a.Demand.Amount, balance))
 	case a.Order != nil:
-		return min(a.Eligible, balance)
+		return max(0, min(a.Eligible, balance))
 	}
-	return balance
+	return max(0, balance)
+}
+
+// Orders are bounded at the edge (checkOrderInput), so these never
+// saturate there; they keep the arithmetic of any order from wrapping
+// around into a negative or small amount.
+
+// addCents returns a+b of non-negative amounts, saturating at MaxInt64.
+func addCents(a, b int64) int64 {
+	if a < 0 || b < 0 {
+		return -1 // negative parts make an invalid order (ValidOrder)
+	}
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+// mulCents returns a×b of non-negative numbers, saturating at MaxInt64.
+func mulCents(a, b int64) int64 {
+	if a < 0 || b < 0 {
+		return -1
+	}
+	if a != 0 && b > math.MaxInt64/a {
+		return math.MaxInt64
+	}
+	return a * b
 }

@@ -22,6 +22,7 @@ const (
 	ReasonNotValidHere        = "not_valid_here"
 	ReasonRuleFailed          = "rule_failed"
 	ReasonInvalidOrder        = "invalid_order"
+	ReasonRolledBack          = "rolled_back" // a retry of an order whose redemption was rolled back
 )
 
 // decision is the outcome of checking a voucher for one request.
@@ -32,18 +33,28 @@ type decision struct {
 	Settings Settings
 	Counters Counters
 	Products map[string]bool
+	verdict  *verdict // what the expressions said, when there are any
 }
 
 // ok reports whether the voucher may be used.
 func (d *decision) ok() bool { return d.Reason == "" }
 
-// request is what a validate or redeem asks.
+// request is what a validate or redeem asks. Verdict is what the
+// voucher's expressions said of it before, if they did; with NoEval, a
+// Verdict that no longer holds is not evaluated again: the decision is
+// reasonStale (inside the spend group, where no expression may run).
 type request struct {
 	DeviceID string
 	Order    *Order
 	Demand   *Demand
 	Redeem   bool
+	Verdict  *verdict
+	NoEval   bool
 }
+
+// reasonStale is the internal reason of a decision that needs its
+// expressions evaluated again; no answer carries it.
+const reasonStale = "stale"
 
 // decide checks the voucher against the request, in the order: status,
 // expiry, place, lock, order, limit, redemption rules, balance; then
@@ -68,21 +79,27 @@ func decide(ctx context.Context, t *target, d *device, r request, now time.Time)
 		dec.Reason = ReasonLimitReached
 		return dec
 	}
-	env := d.env(t, st, dec.Counters, r.Order, r.Demand, now)
-	if dec.Reason, dec.Message = checkRules(ctx, st.RedemptionRules, env); !dec.ok() {
+	vd := &verdict{}
+	if hasExpressions(st) {
+		env := d.env(t, st, dec.Counters, r.Order, r.Demand, now)
+		if vd = r.Verdict; !vd.holdsFor(env, st) {
+			if r.NoEval {
+				dec.Reason = reasonStale
+				return dec
+			}
+			vd = judge(ctx, env, st)
+		}
+		dec.verdict = vd
+	}
+	if dec.Reason, dec.Message = vd.reason, vd.message; !dec.ok() {
 		return dec
 	}
 	balance := Balance(st, dec.Counters)
-	if st.Type == models.CampaignGift && balance == 0 {
+	if st.Type == models.CampaignGift && balance <= 0 {
 		dec.Reason = ReasonInsufficientBalance
 		return dec
 	}
-	ask := Ask{Order: r.Order, Demand: r.Demand, Eligible: eligible}
-	if st.Type == models.CampaignDynamic {
-		if ask.Dynamic, dec.Reason, dec.Message = dynamicValue(ctx, st.ValueExpr, env); !dec.ok() {
-			return dec
-		}
-	}
+	ask := Ask{Order: r.Order, Demand: r.Demand, Eligible: eligible, Dynamic: vd.dynamic}
 	dec.Amount = AmountOff(st, balance, ask)
 	return dec
 }

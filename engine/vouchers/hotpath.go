@@ -66,7 +66,15 @@ func prefixed(p, cols string) string {
 	return strings.Join(parts, ", ")
 }
 
-const earlierSQL = `SELECT r.response FROM redemptions r JOIN vouchers v ON v.id = r.voucher
+// earlierAnswer is the answer an earlier redeem of an order gave, or
+// rolledBack when that redemption was rolled back since.
+const earlierAnswer = `CASE WHEN r.rolled_back_at IS NULL THEN r.response ELSE '` + rolledBack + `' END`
+
+// rolledBack marks an earlier answer whose redemption was rolled back: a
+// retry of that order must not be answered redeemed (it was paid back).
+const rolledBack = "rolled_back"
+
+var earlierSQL = `SELECT ` + earlierAnswer + ` FROM redemptions r JOIN vouchers v ON v.id = r.voucher
 	WHERE v.code = $1 AND v.user_group = ANY ($2) AND r.device_id = $3 AND r.order_id = $4`
 
 const logSQL = `INSERT INTO voucher_logs (user_group, voucher, requester, requester_location, action, success,
@@ -186,6 +194,9 @@ func (s *Service) Validate(ctx context.Context, sc models.Scope, code string, re
 	if req.LockDuration < 0 || req.LockDuration > models.MaxLockSeconds {
 		return nil, models.FieldError("lockDuration", "must be from 0 to %d seconds", models.MaxLockSeconds)
 	}
+	if err := checkRequest(code, req.DeviceID, req.Order, req.Demand); err != nil {
+		return nil, err
+	}
 	if err := checkDeviceID(sc, req.DeviceID); err != nil {
 		return nil, err
 	}
@@ -231,6 +242,23 @@ func (s *Service) Validate(ctx context.Context, sc models.Scope, code string, re
 	return &refused, nil
 }
 
+// itemFault reports whether PostgreSQL refused a group's statement for a
+// value in it (data exceptions, constraint violations, values too large
+// for an index), which may be one request's doing: the group then runs
+// again one request at a time (batch.Group.Isolate). Input is checked
+// before it joins a group (checkRequest); this is the defence behind it.
+func itemFault(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	switch pe.Code[:2] {
+	case "22", "23", "54":
+		return true
+	}
+	return false
+}
+
 func uniqueViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
@@ -254,6 +282,9 @@ func boolSmallint(b bool) int16 {
 // (another replica, a manager, a lock), the redeem is decided again under
 // the row lock (redeemLocked).
 func (s *Service) Redeem(ctx context.Context, sc models.Scope, code string, req RedeemRequest) ([]byte, error) {
+	if err := checkRequest(code, req.DeviceID, req.Order, req.Demand); err != nil {
+		return nil, err
+	}
 	if err := checkDeviceID(sc, req.DeviceID); err != nil {
 		return nil, err
 	}
@@ -270,22 +301,53 @@ func (s *Service) redeem(ctx context.Context, sc models.Scope, code string, req 
 	if err != nil || rd.out != nil {
 		return rd.answer(), err
 	}
-	res, err := s.spends.Do(ctx, &spend{sc: sc, req: req, rd: rd, readAt: readAt})
+	vd := s.judgeRead(ctx, rd, req)
+	res, err := s.spends.Do(ctx, &spend{sc: sc, req: req, rd: rd, readAt: readAt, vd: vd})
 	if err != nil || !res.relock {
 		return res.out, err
 	}
+	// under the row lock, expressions are evaluated only after a few
+	// verdicts went stale (the voucher keeps changing under them)
+	for attempt := 1; ; attempt++ {
+		out, stale, err := s.redeemOnce(ctx, sc, code, req, vd, attempt <= maxStale)
+		if err != nil || !stale {
+			return out, err
+		}
+		if rd, err = s.readRedeem(ctx, sc, code, req); err != nil || rd.out != nil {
+			return rd.answer(), err
+		}
+		vd = s.judgeRead(ctx, rd, req)
+	}
+}
+
+// maxStale is how many times a redeem evaluates its voucher's expressions
+// outside the row lock before it evaluates them under it.
+const maxStale = 3
+
+// judgeRead evaluates the expressions of the voucher a redeem read, if it
+// has any, outside every group and lock.
+func (s *Service) judgeRead(ctx context.Context, rd *redeemRead, req RedeemRequest) *verdict {
+	dec := decide(ctx, rd.t, rd.d, request{DeviceID: req.DeviceID, Order: req.Order, Demand: req.Demand,
+		Redeem: true}, s.Now())
+	return dec.verdict
+}
+
+// redeemOnce runs redeemLocked on a connection of the hot pool, rolling
+// back what it left open.
+func (s *Service) redeemOnce(ctx context.Context, sc models.Scope, code string, req RedeemRequest, vd *verdict, noEval bool) ([]byte, bool, error) {
 	var out []byte
-	err = s.DB.WithConn(ctx, func(c *pgx.Conn) error {
+	var stale bool
+	err := s.DB.WithConn(ctx, func(c *pgx.Conn) error {
 		var err error
-		out, err = s.redeemLocked(ctx, c, sc, code, req)
-		if err != nil && !c.IsClosed() && c.PgConn().TxStatus() != 'I' {
+		out, stale, err = s.redeemLocked(ctx, c, sc, code, req, vd, noEval)
+		if (err != nil || stale) && !c.IsClosed() && c.PgConn().TxStatus() != 'I' {
 			if _, rerr := c.Exec(context.Background(), "ROLLBACK"); rerr != nil {
 				_ = c.Close(context.Background()) // the pool drops it
 			}
 		}
 		return err
 	})
-	return out, err
+	return out, stale, err
 }
 
 // redeemRead is what a redeem reads before it decides. out is set when the
@@ -320,18 +382,34 @@ func (s *Service) readRedeem(ctx context.Context, sc models.Scope, code string, 
 		return &redeemRead{d: rr.d, out: mustJSON(RedeemResponse{Code: code, Reason: ReasonNotFound})}, nil
 	case rr.prev != nil:
 		t := rr.t
+		out, success := earlier(t, rr.prev)
 		err := s.groupLog(ctx, logRow{userGroup: t.V.UserGroup, voucher: t.V.ID, requester: requester(sc, req.DeviceID),
-			location: rr.d.locationLabel(), action: "redeem", success: 1, request: string(mustJSON(req)),
-			response: string(rr.prev), currency: t.C.Currency})
-		return &redeemRead{d: rr.d, t: t, out: rr.prev}, err
+			location: rr.d.locationLabel(), action: "redeem", success: success, request: string(mustJSON(req)),
+			response: string(out), currency: t.C.Currency})
+		return &redeemRead{d: rr.d, t: t, out: out}, err
 	}
 	return &redeemRead{d: rr.d, t: rr.t}, nil
+}
+
+// earlier returns the answer to a retry of an order redeemed before, and
+// whether it is a success: the first answer, or, when that redemption was
+// rolled back, a refusal (the order was paid back; a new vend is a new
+// order).
+func earlier(t *target, prev []byte) ([]byte, int16) {
+	if string(prev) != rolledBack {
+		return prev, 1
+	}
+	return mustJSON(RedeemResponse{Code: t.V.Code, CampaignType: t.C.Type, VoucherID: t.V.ID,
+		Reason: ReasonRolledBack, Discount: Discount{Type: models.ValueCents},
+		Message: "the redemption of this order was rolled back; redeem the next vend with a new order id"}), 0
 }
 
 // redeemLocked is the pessimistic redeem: BEGIN, the device, the voucher
 // under its row lock and an earlier answer in one batch; the decision; the
 // writes and COMMIT in another.
-func (s *Service) redeemLocked(ctx context.Context, c *pgx.Conn, sc models.Scope, code string, req RedeemRequest) ([]byte, error) {
+// With noEval and a verdict vd that no longer holds, it stops under the
+// lock, evaluating nothing, and reports stale (the caller rolls back).
+func (s *Service) redeemLocked(ctx context.Context, c *pgx.Conn, sc models.Scope, code string, req RedeemRequest, vd *verdict, noEval bool) ([]byte, bool, error) {
 	groups := groupsOf(sc)
 	orderID := ""
 	if req.Order != nil {
@@ -367,23 +445,28 @@ func (s *Service) redeemLocked(ctx context.Context, c *pgx.Conn, sc models.Scope
 	}
 	switch {
 	case err != nil:
-		return nil, err
+		return nil, false, err
 	case !dfound:
-		return nil, forbiddenDevice(req.DeviceID)
+		return nil, false, forbiddenDevice(req.DeviceID)
 	case !found:
 		_, err := c.Exec(ctx, "COMMIT")
-		return mustJSON(RedeemResponse{Code: code, Reason: ReasonNotFound}), err
+		return mustJSON(RedeemResponse{Code: code, Reason: ReasonNotFound}), false, err
 	}
 	who, reqJSON := requester(sc, req.DeviceID), string(mustJSON(req))
 	w := &pgx.Batch{}
 	if again {
-		w.Queue(logSQL, t.V.UserGroup, t.V.ID, who, d.locationLabel(), "redeem", int16(1), reqJSON, string(prev),
+		out, success := earlier(t, prev)
+		w.Queue(logSQL, t.V.UserGroup, t.V.ID, who, d.locationLabel(), "redeem", success, reqJSON, string(out),
 			t.C.Currency)
 		w.Queue("COMMIT")
-		return prev, sendAll(ctx, c, w)
+		return out, false, sendAll(ctx, c, w)
 	}
 	now := s.Now()
-	dec := decide(ctx, t, d, request{DeviceID: req.DeviceID, Order: req.Order, Demand: req.Demand, Redeem: true}, now)
+	dec := decide(ctx, t, d, request{DeviceID: req.DeviceID, Order: req.Order, Demand: req.Demand, Redeem: true,
+		Verdict: vd, NoEval: noEval}, now)
+	if dec.Reason == reasonStale {
+		return nil, true, nil
+	}
 	resp := RedeemResponse{Code: t.V.Code, CampaignType: t.C.Type, VoucherID: t.V.ID, Redeemed: dec.ok(),
 		Reason: dec.Reason, Message: dec.Message, Discount: discount(&dec), VoucherValue: dec.Settings.Value}
 	if !dec.ok() {
@@ -392,7 +475,7 @@ func (s *Service) redeemLocked(ctx context.Context, c *pgx.Conn, sc models.Scope
 		w.Queue(logSQL, t.V.UserGroup, t.V.ID, who, d.locationLabel(), "redeem", int16(0), reqJSON, string(out),
 			t.C.Currency)
 		w.Queue("COMMIT")
-		return out, sendAll(ctx, c, w)
+		return out, false, sendAll(ctx, c, w)
 	}
 	ok := mustJSON(resp)
 	resp.Redeemed, resp.Discount.AmountOff, resp.Reason = false, 0, ReasonLimitReached
@@ -416,12 +499,12 @@ func (s *Service) redeemLocked(ctx context.Context, c *pgx.Conn, sc models.Scope
 		string(refused), t.C.Currency).QueryRow(func(row pgx.Row) error { return row.Scan(&spent) })
 	w.Queue("COMMIT")
 	if err := sendAll(ctx, c, w); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if spent {
-		return ok, nil
+		return ok, false, nil
 	}
-	return refused, nil
+	return refused, false, nil
 }
 
 // sendAll sends a batch and reads every result.

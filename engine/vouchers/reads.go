@@ -90,7 +90,7 @@ const devicesSQL = `SELECT i.n, x.*
 var targetsSQL = `SELECT i.n, x.*
 	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS i(groups, code, device, order_id, n)
 	CROSS JOIN LATERAL (SELECT ` + prefixed("v.", voucherCols) + `, ` + campaignCols + `,
-			(SELECT r.response FROM redemptions r
+			(SELECT ` + earlierAnswer + ` FROM redemptions r
 				WHERE i.order_id <> '' AND r.voucher = v.id AND r.device_id = i.device AND r.order_id = i.order_id)
 		FROM vouchers v JOIN campaigns c ON c.id = v.campaign
 		WHERE v.code = i.code AND v.user_group = ANY (i.groups::bigint[]) LIMIT 1) x`

@@ -335,9 +335,9 @@ func TestInheritance(t *testing.T) {
 
 func TestLargeValues(t *testing.T) {
 	f := newFixture(t)
-	c := f.campaign(models.Campaign{Type: "gift", VoucherValue: 1 << 50, RedemptionLimit: 1 << 40})
+	c := f.campaign(models.Campaign{Type: "gift", VoucherValue: models.MaxAmount, RedemptionLimit: models.MaxAmount})
 	code := f.voucher(c, models.VoucherInput{})
-	if r := f.redeem(f.dev, code, "big", 0, &Demand{Amount: 1 << 45}); !r.Redeemed || r.Discount.AmountOff != 1<<45 {
+	if r := f.redeem(f.dev, code, "big", 0, &Demand{Amount: models.MaxAmount - 1}); !r.Redeemed || r.Discount.AmountOff != models.MaxAmount-1 {
 		t.Fatalf("large amounts: %+v", r)
 	}
 }

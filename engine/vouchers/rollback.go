@@ -39,6 +39,9 @@ const (
 // a failed vend): counters, amounts and balance are restored, once.
 // Returns EINVALID, EFORBIDDEN.
 func (s *Service) Rollback(ctx context.Context, sc models.Scope, code string, req RollbackRequest) (*RollbackResponse, error) {
+	if err := checkRequest(code, req.DeviceID, &Order{ID: req.Order.ID}, nil); err != nil {
+		return nil, err
+	}
 	d, err := s.resolveDevice(ctx, sc, req.DeviceID)
 	if err != nil {
 		return nil, err
@@ -152,6 +155,9 @@ type UnlockResponse struct {
 // Unlock releases the device's lock on a voucher early. Returns EINVALID,
 // EFORBIDDEN.
 func (s *Service) Unlock(ctx context.Context, sc models.Scope, code string, req UnlockRequest) (*UnlockResponse, error) {
+	if err := checkRequest(code, req.DeviceID, nil, nil); err != nil {
+		return nil, err
+	}
 	d, err := s.resolveDevice(ctx, sc, req.DeviceID)
 	if err != nil {
 		return nil, err

@@ -55,8 +55,8 @@ func New(db *pg.DB) *Service {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{DB: db, Now: time.Now, NewCode: NewCode, ChunkSize: 10_000, Log: slog.Default(), ctx: ctx,
 		cancel: cancel}
-	s.spends = batch.Group[*spend, spent]{Run: s.spendBatch, Max: maxGroup}
-	s.reads = batch.Group[readItem, readResult]{Run: s.readBatch, Max: maxGroup}
+	s.spends = batch.Group[*spend, spent]{Run: s.spendBatch, Max: maxGroup, Isolate: itemFault}
+	s.reads = batch.Group[readItem, readResult]{Run: s.readBatch, Max: maxGroup, Isolate: itemFault}
 	return s
 }
 

@@ -30,6 +30,7 @@ type spend struct {
 	req    RedeemRequest
 	rd     *redeemRead
 	readAt time.Time
+	vd     *verdict // what the voucher's expressions said of rd, if it has any
 	log    *logRow
 }
 
@@ -234,7 +235,11 @@ func (s *Service) decideVoucher(ctx context.Context, w *spendWrite, items []*spe
 		}
 		t := &target{V: cur, C: base.C}
 		dec := decide(ctx, t, d, request{DeviceID: it.req.DeviceID, Order: it.req.Order, Demand: it.req.Demand,
-			Redeem: true}, now)
+			Redeem: true, Verdict: it.vd, NoEval: true}, now)
+		if dec.Reason == reasonStale {
+			out[i] = spent{relock: true} // its expressions must be evaluated again, not here
+			continue
+		}
 		resp := RedeemResponse{Code: cur.Code, CampaignType: base.C.Type, VoucherID: cur.ID, Redeemed: dec.ok(),
 			Reason: dec.Reason, Message: dec.Message, Discount: discount(&dec), VoucherValue: dec.Settings.Value}
 		if !dec.ok() {
