@@ -93,7 +93,7 @@ var uniqueFields = map[string]string{
 	"users_email":                         "email",
 	"error_codes_profile_code":            "code",
 	"machines_hostname":                   "hostname",
-	"machines_tenant_hostname":            "hostname",
+	"machines_hostname_tenant":            "hostname",
 	"vouchers_tenant_code":                "code",
 	"logs_machine_remote":                 "remote",
 	"revenue_transactions_machine_remote": "remote",
