@@ -7,6 +7,10 @@ import (
 
 // UserGroup is a node of the tenant tree. A group without a parent is a
 // tenant; everything stored belongs to one group.
+//
+// Parent and Admin carry rights: Parent decides which groups see the
+// group's resources, Admin lets its users manage users and groups. An admin
+// sets them on the groups below its own, never on its own group.
 type UserGroup struct {
 	ID        int64     `json:"id" gorm:"primaryKey"`
 	Name      string    `json:"name"`
@@ -36,6 +40,12 @@ type Language struct {
 }
 
 // User is a manager who logs in to the API and the console.
+//
+// Two fields carry rights: UserGroup (what the user sees, and whether it is
+// an admin, through its group's Admin flag) and DisabledAt (whether it may
+// log in at all). Only an admin changes them, on users other than itself
+// (engine/identity). The others are the user's own: a user may edit its
+// username, email and language.
 type User struct {
 	Base
 	Username       string     `json:"username"`
@@ -44,6 +54,9 @@ type User struct {
 	EmailConfirmed int        `json:"emailConfirmed" gorm:"->"`
 	DisabledAt     *time.Time `json:"disabledAt" gorm:"->"`
 	PasswordHash   *string    `json:"-" gorm:"->"`
+	// TokenGeneration is written into the user's tokens; raising it
+	// revokes every token issued before.
+	TokenGeneration int64 `json:"-" gorm:"->"`
 }
 
 // Validate checks the username and email.

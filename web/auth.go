@@ -55,6 +55,7 @@ func registerAuthRoutes(public, users *gin.RouterGroup, ids *identity.Service) {
 	public.POST("/auth/password/reset", h.reset)
 	public.POST("/auth/activate", h.activate)
 	users.GET("/auth/me", h.me)
+	users.POST("/auth/password/change", h.change)
 }
 
 type loginRequest struct {
@@ -100,7 +101,7 @@ func (h authHandlers) forgot(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	err := h.ids.ForgotPassword(c.Request.Context(), req.Email)
+	err := h.ids.ForgotPassword(c.Request.Context(), req.Email, c.ClientIP())
 	respond(c, gin.H{"message": "if the address belongs to a user, a reset email is on its way"}, err)
 }
 
@@ -126,6 +127,19 @@ func (h authHandlers) activate(c *gin.Context) {
 		return
 	}
 	tokens, err := h.ids.Activate(c.Request.Context(), req.Token, req.Password)
+	respond(c, tokens, err)
+}
+
+func (h authHandlers) change(c *gin.Context) {
+	var req struct {
+		CurrentPassword string `json:"currentPassword"`
+		Password        string `json:"password"`
+	}
+	if err := decode(c, &req); err != nil {
+		fail(c, err)
+		return
+	}
+	tokens, err := h.ids.ChangePassword(c.Request.Context(), scopeOf(c), req.CurrentPassword, req.Password, c.ClientIP())
 	respond(c, tokens, err)
 }
 

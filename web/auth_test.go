@@ -316,6 +316,7 @@ func TestForgotAndResetPassword(t *testing.T) {
 	forgot := func(email string) {
 		t.Helper()
 		h.Post("/api/v1/auth/password/forgot", "", map[string]string{"email": email}).Expect(t, http.StatusOK)
+		h.Identity.Wait() // the email is written after the answer
 	}
 
 	// Unknown addresses answer the same and queue nothing.

@@ -106,13 +106,12 @@ func (h userHandlers) updateGroup(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	oldParent := g.Parent
 	if err := decode(c, g); err != nil {
 		fail(c, err)
 		return
 	}
 	g.ID = id
-	respond(c, gin.H{"message": "updated"}, h.ids.UpdateGroup(c.Request.Context(), scopeOf(c), g, oldParent))
+	respond(c, gin.H{"message": "updated"}, h.ids.UpdateGroup(c.Request.Context(), scopeOf(c), g))
 }
 
 func (h userHandlers) deleteGroup(c *gin.Context) {

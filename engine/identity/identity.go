@@ -5,12 +5,12 @@ package identity
 import (
 	"context"
 	"errors"
-	"strings"
+	"log/slog"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/vendrule/vendrule/models"
 	"github.com/vendrule/vendrule/models/pg"
@@ -26,6 +26,9 @@ type Service struct {
 	MailTTL    time.Duration // lifetime of activation and reset tokens
 	BaseURL    string        // console address used in emails
 	BcryptCost int
+	Log        *slog.Logger // errors of background work
+
+	work sync.WaitGroup // background work (reset emails); see Wait
 }
 
 // New returns a Service with the default lifetimes.
@@ -33,7 +36,7 @@ func New(db *pg.DB, secret []byte) *Service {
 	return &Service{
 		DB: db, Secret: secret, Now: time.Now,
 		AccessTTL: 15 * time.Minute, RefreshTTL: 30 * 24 * time.Hour, MailTTL: 48 * time.Hour,
-		BaseURL: "http://localhost:8080", BcryptCost: bcrypt.DefaultCost,
+		BaseURL: "http://localhost:8080", BcryptCost: bcrypt.DefaultCost, Log: slog.Default(),
 	}
 }
 
@@ -41,27 +44,34 @@ var errBadLogin = models.Errorf(models.EUNAUTHORIZED, "wrong username or passwor
 
 // Login checks a username and password and returns a token pair. Returns
 // EUNAUTHORIZED for a bad login and ERATELIMITED while the username or the
-// client address is locked out.
+// client address is locked out (see beginAttempt).
 func (s *Service) Login(ctx context.Context, username, password, clientAddr string) (models.Tokens, error) {
-	keys := []string{"user:" + strings.ToLower(username), "addr:" + clientAddr}
-	now := s.Now()
-	for _, k := range keys {
-		if until, locked, err := s.lockState(ctx, k, now); err != nil {
-			return models.Tokens{}, err
-		} else if locked {
-			return models.Tokens{}, models.Errorf(models.ERATELIMITED,
-				"too many failed logins; try again after %s", until.UTC().Format(time.RFC3339))
-		}
-	}
-	u, err := s.userByName(ctx, username)
-	if err != nil && models.CodeOf(err) != models.ENOTFOUND {
+	u, err := s.verify(ctx, loginKeys(username, clientAddr), password, "lower(username) = lower(?)", username)
+	if err != nil {
 		return models.Tokens{}, err
 	}
-	if !s.passwordMatches(u, password) {
-		return models.Tokens{}, errors.Join(errBadLogin, s.recordFailure(ctx, keys, now))
+	return s.issue(ctx, s.DB.DB, u.ID, u.TokenGeneration, randomToken(16))
+}
+
+// verify checks password against the user found by where and arg, as one
+// attempt counted against the lock-out keys (the username's first). Returns
+// the user, or EUNAUTHORIZED for a bad password or no such user, and
+// ERATELIMITED.
+func (s *Service) verify(ctx context.Context, keys []string, password, where string, arg any) (*models.User, error) {
+	attempt, err := s.beginAttempt(ctx, keys)
+	if err != nil {
+		return nil, err
 	}
-	s.DB.WithContext(ctx).Exec("DELETE FROM login_failures WHERE key = ?", keys[0])
-	return s.issue(ctx, s.DB.DB, u.ID, randomToken(16))
+	u, err := s.userWhere(ctx, where, arg)
+	if err != nil && models.CodeOf(err) != models.ENOTFOUND {
+		return nil, err // the attempt stays counted: failing closed
+	}
+	ok := s.passwordMatches(u, password)
+	err = s.endAttempt(ctx, attempt, ok, keys[0])
+	if !ok {
+		return nil, errors.Join(errBadLogin, err)
+	}
+	return u, err
 }
 
 // dummyHash keeps a login for an unknown user as slow as one for a known user.
@@ -75,31 +85,10 @@ func (s *Service) passwordMatches(u *models.User, password string) bool {
 	return bcrypt.CompareHashAndPassword([]byte(*u.PasswordHash), []byte(password)) == nil
 }
 
-func (s *Service) lockState(ctx context.Context, key string, now time.Time) (time.Time, bool, error) {
-	var times []time.Time
-	err := s.DB.WithContext(ctx).Raw(`SELECT failed_at FROM login_failures
-		WHERE key = ? AND failed_at > ? ORDER BY failed_at`, key, now.Add(-FailureWindow-LockDuration)).
-		Scan(&times).Error
-	if err != nil {
-		return time.Time{}, false, pg.MapError(err)
-	}
-	until, locked := lockedUntil(times, now)
-	return until, locked, nil
-}
-
-func (s *Service) recordFailure(ctx context.Context, keys []string, now time.Time) error {
-	for _, k := range keys {
-		if err := s.DB.WithContext(ctx).Exec(
-			"INSERT INTO login_failures (key, failed_at) VALUES (?, ?)", k, now).Error; err != nil {
-			return pg.MapError(err)
-		}
-	}
-	return nil
-}
-
-func (s *Service) userByName(ctx context.Context, username string) (*models.User, error) {
+// userWhere returns the user found by where and arg. Returns ENOTFOUND.
+func (s *Service) userWhere(ctx context.Context, where string, arg any) (*models.User, error) {
 	var u models.User
-	err := s.DB.WithContext(ctx).Table("users").Where("lower(username) = lower(?)", username).Take(&u).Error
+	err := s.DB.WithContext(ctx).Table("users").Where(where, arg).Take(&u).Error
 	if err != nil {
 		return nil, pg.MapError(err)
 	}
@@ -107,30 +96,42 @@ func (s *Service) userByName(ctx context.Context, username string) (*models.User
 }
 
 // issue stores a new refresh token of family and returns it with an access
-// token.
-func (s *Service) issue(ctx context.Context, tx *gorm.DB, userID int64, family string) (models.Tokens, error) {
+// token, both of token generation gen.
+func (s *Service) issue(ctx context.Context, tx *gorm.DB, userID, gen int64, family string) (models.Tokens, error) {
 	now := s.Now()
-	access, err := signAccess(s.Secret, userID, now, s.AccessTTL)
+	access, err := signAccess(s.Secret, userID, gen, now, s.AccessTTL)
 	if err != nil {
 		return models.Tokens{}, err
 	}
 	refresh := randomToken(32)
-	err = tx.WithContext(ctx).Exec(`INSERT INTO refresh_tokens (token_hash, user_id, family, expires_at)
-		VALUES (?, ?, ?, ?)`, hashToken(refresh), userID, family, now.Add(s.RefreshTTL)).Error
+	err = tx.WithContext(ctx).Exec(`INSERT INTO refresh_tokens (token_hash, user_id, family, expires_at, generation)
+		VALUES (?, ?, ?, ?, ?)`, hashToken(refresh), userID, family, now.Add(s.RefreshTTL), gen).Error
 	if err != nil {
 		return models.Tokens{}, pg.MapError(err)
 	}
 	return models.Tokens{AccessToken: access, RefreshToken: refresh}, nil
 }
 
+// refreshRow is a refresh token with the state of its user.
 type refreshRow struct {
-	UserID    int64
-	Family    string
-	ExpiresAt time.Time
-	UsedAt    *time.Time
+	UserID         int64
+	Family         string
+	ExpiresAt      time.Time
+	UsedAt         *time.Time
+	Generation     int64
+	UserGeneration int64
+	Disabled       bool
 }
 
 var errBadRefresh = models.Errorf(models.EUNAUTHORIZED, "invalid or expired refresh token")
+
+// usable reports whether the token may be traded at now: unused, unexpired,
+// of an enabled user and of the user's current token generation (a token
+// issued while a password change or a disabling raced with it carries the
+// older one).
+func (r refreshRow) usable(now time.Time) bool {
+	return r.UsedAt == nil && now.Before(r.ExpiresAt) && !r.Disabled && r.Generation == r.UserGeneration
+}
 
 // Refresh trades a refresh token for a new pair; the old token stops working.
 // Presenting a used token again revokes its whole family, since one of the two
@@ -140,29 +141,44 @@ func (s *Service) Refresh(ctx context.Context, token string) (models.Tokens, err
 	var reused string
 	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
 		var row refreshRow
-		err := tx.Table("refresh_tokens").Clauses(clause.Locking{Strength: "UPDATE"}).
-			Where("token_hash = ?", hashToken(token)).Take(&row).Error
-		if err != nil {
+		err := tx.Raw(`SELECT t.user_id, t.family, t.expires_at, t.used_at, t.generation,
+				u.token_generation AS user_generation, u.disabled_at IS NOT NULL AS disabled
+			FROM refresh_tokens t JOIN users u ON u.id = t.user_id
+			WHERE t.token_hash = ? FOR UPDATE OF t`, hashToken(token)).Scan(&row).Error
+		if err != nil || row.UserID == 0 {
 			return errBadRefresh
 		}
 		if row.UsedAt != nil {
 			reused = row.Family
-			return errBadRefresh
 		}
-		if !s.Now().Before(row.ExpiresAt) {
+		if !row.usable(s.Now()) {
 			return errBadRefresh
 		}
 		if err := tx.Exec("UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ?",
 			s.Now(), hashToken(token)).Error; err != nil {
 			return err
 		}
-		out, err = s.issue(ctx, tx, row.UserID, row.Family)
+		out, err = s.issue(ctx, tx, row.UserID, row.Generation, row.Family)
 		return err
 	})
 	if reused != "" {
 		s.DB.WithContext(ctx).Exec("DELETE FROM refresh_tokens WHERE family = ?", reused)
 	}
 	return out, err
+}
+
+// revokeTokens ends every token of user id, inside tx: it raises the user's
+// token generation, which access tokens and refresh tokens in flight are
+// checked against, and deletes the refresh tokens. It returns the new
+// generation, for the tokens issued next.
+func revokeTokens(tx *gorm.DB, id int64) (int64, error) {
+	var gen int64
+	err := tx.Raw(`UPDATE users SET token_generation = token_generation + 1 WHERE id = ?
+		RETURNING token_generation`, id).Scan(&gen).Error
+	if err != nil {
+		return 0, err
+	}
+	return gen, tx.Exec("DELETE FROM refresh_tokens WHERE user_id = ?", id).Error
 }
 
 // HashPassword checks the password policy and hashes the password.

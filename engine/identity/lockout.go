@@ -1,8 +1,15 @@
 package identity
 
 import (
+	"context"
 	"sort"
+	"strings"
 	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/vendrule/vendrule/models"
+	"github.com/vendrule/vendrule/models/pg"
 )
 
 // Login lock-out policy: MaxFailures failures of one key (a username or a
@@ -27,4 +34,88 @@ func lockedUntil(failures []time.Time, now time.Time) (time.Time, bool) {
 		}
 	}
 	return until, now.Before(until)
+}
+
+// loginKeys are the lock-out keys of a login: its username and its client
+// address.
+func loginKeys(username, clientAddr string) []string {
+	return []string{"user:" + strings.ToLower(username), "addr:" + clientAddr}
+}
+
+// failureRow is a failed or pending attempt counted against a key.
+type failureRow struct {
+	FailedAt time.Time
+	Pending  bool
+}
+
+// beginAttempt counts an attempt against every key before its password is
+// checked, and returns the ids of the rows it wrote; endAttempt settles them.
+// Checking and counting happen under the keys' locks, so however many
+// attempts arrive at once, at most MaxFailures per key are checked in any
+// FailureWindow. Returns ERATELIMITED while a key is locked, or while
+// MaxFailures attempts of a key are being checked.
+func (s *Service) beginAttempt(ctx context.Context, keys []string) ([]int64, error) {
+	now := s.Now()
+	var ids []int64
+	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		if err := lockKeys(tx, keys...); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := refuseLocked(tx, k, now); err != nil {
+				return err
+			}
+		}
+		for _, k := range keys {
+			var id int64
+			if err := tx.Raw(`INSERT INTO login_failures (key, failed_at, pending) VALUES (?, ?, true)
+				RETURNING id`, k, now).Scan(&id).Error; err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	return ids, err
+}
+
+// refuseLocked returns ERATELIMITED when key is locked at now. Attempts still
+// being checked count as failures; when only they make the lock, it ends as
+// soon as they succeed, and the message says so.
+func refuseLocked(tx *gorm.DB, key string, now time.Time) error {
+	var rows []failureRow
+	err := tx.Raw(`SELECT failed_at, pending FROM login_failures WHERE key = ? AND failed_at > ?`,
+		key, now.Add(-FailureWindow-LockDuration)).Scan(&rows).Error
+	if err != nil {
+		return pg.MapError(err)
+	}
+	var failed, all []time.Time
+	for _, r := range rows {
+		all = append(all, r.FailedAt)
+		if !r.Pending {
+			failed = append(failed, r.FailedAt)
+		}
+	}
+	if until, locked := lockedUntil(failed, now); locked {
+		return models.Errorf(models.ERATELIMITED, "too many failed logins; try again after %s",
+			until.UTC().Format(time.RFC3339))
+	}
+	if _, locked := lockedUntil(all, now); locked {
+		return models.Errorf(models.ERATELIMITED, "too many logins at once; try again in a few seconds")
+	}
+	return nil
+}
+
+// endAttempt settles the rows of an attempt: a failed one stays counted,
+// a successful one is deleted with the username's earlier failures (but not
+// the attempts still being checked, which count until they are settled).
+func (s *Service) endAttempt(ctx context.Context, ids []int64, ok bool, userKey string) error {
+	db := s.DB.WithContext(ctx)
+	var err error
+	if ok {
+		err = db.Exec(`DELETE FROM login_failures WHERE id IN ? OR (key = ? AND NOT pending)`, ids, userKey).Error
+	} else {
+		err = db.Exec(`UPDATE login_failures SET pending = false WHERE id IN ?`, ids).Error
+	}
+	return pg.MapError(err)
 }

@@ -56,28 +56,28 @@ func TestLockedUntil(t *testing.T) {
 func TestAccessTokens(t *testing.T) {
 	secret := []byte("0123456789abcdef0123456789abcdef")
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	tok, err := signAccess(secret, 42, now, 15*time.Minute)
+	tok, err := signAccess(secret, 42, 7, now, 15*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id, err := parseAccess(secret, tok, now.Add(15*time.Minute-time.Second)); err != nil || id != 42 {
-		t.Errorf("parse = %d, %v", id, err)
+	if id, gen, err := parseAccess(secret, tok, now.Add(15*time.Minute-time.Second)); err != nil || id != 42 || gen != 7 {
+		t.Errorf("parse = %d, %d, %v", id, gen, err)
 	}
-	if _, err := parseAccess(secret, tok, now.Add(15*time.Minute+time.Second)); err == nil {
+	if _, _, err := parseAccess(secret, tok, now.Add(15*time.Minute+time.Second)); err == nil {
 		t.Errorf("expired token accepted")
 	}
-	if _, err := parseAccess([]byte("another secret, another secret!!"), tok, now); err == nil {
+	if _, _, err := parseAccess([]byte("another secret, another secret!!"), tok, now); err == nil {
 		t.Errorf("token of another secret accepted")
 	}
 	// alg "none" and other algorithms are refused.
 	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.RegisteredClaims{Subject: "42", Issuer: "vendrule",
 		ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))}).SignedString(jwt.UnsafeAllowNoneSignatureType)
-	if _, err := parseAccess(secret, none, now); err == nil {
+	if _, _, err := parseAccess(secret, none, now); err == nil {
 		t.Errorf("alg none accepted")
 	}
 	hs512, _ := jwt.NewWithClaims(jwt.SigningMethodHS512, jwt.RegisteredClaims{Subject: "42", Issuer: "vendrule",
 		ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))}).SignedString(secret)
-	if _, err := parseAccess(secret, hs512, now); err == nil {
+	if _, _, err := parseAccess(secret, hs512, now); err == nil {
 		t.Errorf("HS512 accepted")
 	}
 	// Without expiry, or from another issuer, or with a junk subject.
@@ -88,7 +88,7 @@ func TestAccessTokens(t *testing.T) {
 		"empty subject": {Issuer: "vendrule", ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))},
 	} {
 		s, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
-		if _, err := parseAccess(secret, s, now); err == nil {
+		if _, _, err := parseAccess(secret, s, now); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}

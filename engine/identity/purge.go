@@ -6,9 +6,14 @@ import (
 	"github.com/vendrule/vendrule/models/pg"
 )
 
-// Purge deletes login failures, refresh tokens and mailed tokens that can no
-// longer matter: it is housekeeping the scheduler runs now and then.
+// Purge deletes login failures, refresh tokens, mailed tokens and reset
+// requests that can no longer matter: it is housekeeping the scheduler runs
+// now and then. First it writes the emails of reset requests that a process
+// ended before writing.
 func (s *Service) Purge(ctx context.Context) error {
+	if err := s.ProcessResetRequests(ctx); err != nil {
+		return err
+	}
 	cutoff := s.Now().Add(-(FailureWindow + LockDuration))
 	db := s.DB.WithContext(ctx)
 	for _, q := range []string{
@@ -20,5 +25,6 @@ func (s *Service) Purge(ctx context.Context) error {
 			return pg.MapError(err)
 		}
 	}
-	return nil
+	err := db.Exec("DELETE FROM password_reset_requests WHERE requested_at < ?", s.Now().Add(-ResetWindow)).Error
+	return pg.MapError(err)
 }

@@ -21,29 +21,32 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (models.Scope
 	if strings.HasPrefix(bearer, DeviceKeyPrefix) {
 		return s.deviceScope(ctx, bearer)
 	}
-	id, err := parseAccess(s.Secret, bearer, s.Now())
+	id, gen, err := parseAccess(s.Secret, bearer, s.Now())
 	if err != nil {
 		return models.Scope{}, err
 	}
-	return s.UserScope(ctx, id)
+	return s.UserScope(ctx, id, gen)
 }
 
 type userGroupRow struct {
-	UserGroup  int64
-	Admin      int
-	DisabledAt *string
+	UserGroup       int64
+	Admin           int
+	DisabledAt      *string
+	TokenGeneration int64
 }
 
-// UserScope returns the scope of user id: its group and the groups below.
-func (s *Service) UserScope(ctx context.Context, id int64) (models.Scope, error) {
+// UserScope returns the scope of user id, holding a token of generation gen:
+// its group and the groups below. Returns EUNAUTHORIZED for an unknown or
+// disabled user and for a token of an older generation (revoked).
+func (s *Service) UserScope(ctx context.Context, id, gen int64) (models.Scope, error) {
 	var row userGroupRow
-	err := s.DB.WithContext(ctx).Raw(`SELECT u.user_group, g.admin, u.disabled_at::text
+	err := s.DB.WithContext(ctx).Raw(`SELECT u.user_group, g.admin, u.disabled_at::text, u.token_generation
 		FROM users u JOIN user_groups g ON g.id = u.user_group WHERE u.id = ?`, id).Scan(&row).Error
 	if err != nil {
 		return models.Scope{}, pg.MapError(err)
 	}
-	if row.UserGroup == 0 || row.DisabledAt != nil {
-		return models.Scope{}, models.Errorf(models.EUNAUTHORIZED, "unknown or disabled user")
+	if row.UserGroup == 0 || row.DisabledAt != nil || row.TokenGeneration != gen {
+		return models.Scope{}, models.Errorf(models.EUNAUTHORIZED, "unknown or disabled user, or a revoked token")
 	}
 	groups, err := s.subtree(ctx, row.UserGroup)
 	if err != nil {

@@ -36,31 +36,42 @@ func hashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// signAccess returns a signed access token for user id.
-func signAccess(secret []byte, userID int64, now time.Time, ttl time.Duration) (string, error) {
-	claims := jwt.RegisteredClaims{
+// accessClaims are an access token's claims. Gen is the user's token
+// generation when the token was signed: raising the generation (a password
+// change or reset, disabling the user) ends every token signed before.
+// Tokens signed before generations existed carry none and read as 0, the
+// generation every user started with.
+type accessClaims struct {
+	jwt.RegisteredClaims
+	Gen int64 `json:"gen,omitempty"`
+}
+
+// signAccess returns a signed access token for user id of generation gen.
+func signAccess(secret []byte, userID, gen int64, now time.Time, ttl time.Duration) (string, error) {
+	claims := accessClaims{RegisteredClaims: jwt.RegisteredClaims{
 		Subject:   strconv.FormatInt(userID, 10),
 		IssuedAt:  jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 		Issuer:    "vendrule",
-	}
+	}, Gen: gen}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
 }
 
-// parseAccess checks an access token and returns its user id.
-func parseAccess(secret []byte, token string, now time.Time) (int64, error) {
-	claims := &jwt.RegisteredClaims{}
-	_, err := jwt.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return secret, nil },
+// parseAccess checks an access token and returns its user id and token
+// generation.
+func parseAccess(secret []byte, token string, now time.Time) (id, gen int64, err error) {
+	claims := &accessClaims{}
+	_, err = jwt.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return secret, nil },
 		jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer("vendrule"),
 		jwt.WithTimeFunc(func() time.Time { return now }), jwt.WithExpirationRequired())
 	if err != nil {
-		return 0, models.Errorf(models.EUNAUTHORIZED, "invalid or expired access token")
+		return 0, 0, models.Errorf(models.EUNAUTHORIZED, "invalid or expired access token")
 	}
-	id, err := strconv.ParseInt(claims.Subject, 10, 64)
+	id, err = strconv.ParseInt(claims.Subject, 10, 64)
 	if err != nil {
-		return 0, models.Errorf(models.EUNAUTHORIZED, "invalid access token")
+		return 0, 0, models.Errorf(models.EUNAUTHORIZED, "invalid access token")
 	}
-	return id, nil
+	return id, claims.Gen, nil
 }
 
 // LoadSecret returns the token-signing key kept in the database, making one

@@ -95,21 +95,6 @@ func (s *Service) tokenEmail(u *models.User, purpose, token string) notify.Accou
 	return a
 }
 
-// ForgotPassword queues a reset email when email belongs to a user. It says
-// nothing about whether it does, so that addresses cannot be probed.
-func (s *Service) ForgotPassword(ctx context.Context, email string) error {
-	var u models.User
-	err := s.DB.WithContext(ctx).Table("users").
-		Where("lower(email) = lower(?) AND disabled_at IS NULL", strings.TrimSpace(email)).Take(&u).Error
-	if err != nil {
-		if models.CodeOf(pg.MapError(err)) == models.ENOTFOUND {
-			return nil
-		}
-		return pg.MapError(err)
-	}
-	return s.DB.Tx(ctx, func(tx *gorm.DB) error { return s.mailToken(tx, &u, purposeReset) })
-}
-
 // ResetPassword sets a new password with a reset token and logs the user in.
 // Returns EINVALID for a used, expired or unknown token.
 func (s *Service) ResetPassword(ctx context.Context, token, password string) (models.Tokens, error) {
@@ -128,6 +113,9 @@ type tokenRow struct {
 	UsedAt    *time.Time
 }
 
+// useToken sets password with a mailed token of purpose. It ends every
+// token the user had (a reset is often done because a password leaked) and
+// every other unused token of the purpose, and returns a new pair.
 func (s *Service) useToken(ctx context.Context, purpose, token, password string) (models.Tokens, error) {
 	hash, err := s.HashPassword(password)
 	if err != nil {
@@ -141,17 +129,29 @@ func (s *Service) useToken(ctx context.Context, purpose, token, password string)
 		if err != nil || row.UsedAt != nil || !s.Now().Before(row.ExpiresAt) {
 			return models.FieldError("token", "is invalid, used or expired")
 		}
-		if err := tx.Exec("UPDATE user_tokens SET used_at = ? WHERE token_hash = ?", s.Now(), hashToken(token)).Error; err != nil {
+		if err := tx.Exec("UPDATE user_tokens SET used_at = ? WHERE user_id = ? AND purpose = ? AND used_at IS NULL",
+			s.Now(), row.UserID, purpose).Error; err != nil {
 			return err
 		}
-		if err := tx.Exec(`UPDATE users SET password_hash = ?, email_confirmed = 1, updated_at = now()
-			WHERE id = ?`, hash, row.UserID).Error; err != nil {
-			return err
-		}
-		out, err = s.issue(ctx, tx, row.UserID, randomToken(16))
+		out, err = s.setPassword(ctx, tx, row.UserID, hash)
 		return err
 	})
 	return out, err
+}
+
+// setPassword stores hash as user id's password, confirms its email address
+// (the password came through it, or from the user itself), ends its tokens
+// and returns a new pair, inside tx.
+func (s *Service) setPassword(ctx context.Context, tx *gorm.DB, id int64, hash string) (models.Tokens, error) {
+	if err := tx.Exec(`UPDATE users SET password_hash = ?, email_confirmed = 1, updated_at = now()
+		WHERE id = ?`, hash, id).Error; err != nil {
+		return models.Tokens{}, err
+	}
+	gen, err := revokeTokens(tx, id)
+	if err != nil {
+		return models.Tokens{}, err
+	}
+	return s.issue(ctx, tx, id, gen, randomToken(16))
 }
 
 // Me is the current user with its language and group, as /auth/me returns it.
