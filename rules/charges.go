@@ -131,9 +131,11 @@ func binaryCharges(n *ast.BinaryNode) []chargeSlot {
 	case "contains", "startsWith", "endsWith":
 		return argCharges([]*ast.Node{&n.Left, &n.Right}, linear, 1)
 	case "matches":
+		weight := int64(maxPatternSize) // a pattern folded from literals later
 		if p, ok := n.Right.(*ast.StringNode); ok {
-			return argCharges([]*ast.Node{&n.Left}, linear, patternSize(p.Value))
+			weight = patternSize(p.Value)
 		}
+		return argCharges([]*ast.Node{&n.Left}, linear, weight)
 	}
 	return nil
 }

@@ -7,9 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/vendrule/vendrule/models"
 )
+
+// CheckBudget is how long one Check may take in all, waiting for the
+// tenant's turn at the gate included.
+var CheckBudget = 2 * time.Second
 
 // Check compiles src as an expression of kind and, when sample is not
 // empty, evaluates it against sample: a JSON object with the environment's
@@ -17,8 +22,17 @@ import (
 // result (a bool, or a float64 for KindValue), or nil when there is no
 // sample. It is meant for a manager's "test my expression" action: unknown
 // or mistyped sample fields are EINVALID errors naming the field, compile
-// errors are as for Compile and evaluation errors as for Program.Bool.
-func Check(kind Kind, src string, sample json.RawMessage) (any, error) {
+// errors are as for Compile and evaluation errors as for Program.Bool. The
+// work runs under tenant's turn at Tenants and within CheckBudget; waiting
+// longer than that is ERATELIMITED. Evaluation stops when ctx ends.
+func Check(ctx context.Context, tenant int64, kind Kind, src string, sample json.RawMessage) (any, error) {
+	ctx, cancel := context.WithTimeout(ctx, CheckBudget)
+	defer cancel()
+	leave, err := Tenants.Enter(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
 	p, err := Compile(kind, src)
 	if err != nil {
 		return nil, err
@@ -31,9 +45,9 @@ func Check(kind Kind, src string, sample json.RawMessage) (any, error) {
 		return nil, err
 	}
 	if kind == KindValue {
-		return p.Number(context.Background(), env)
+		return p.Number(ctx, env)
 	}
-	return p.Bool(context.Background(), env)
+	return p.Bool(ctx, env)
 }
 
 // decodeSample decodes sample strictly into a pointer to kind's environment.

@@ -159,10 +159,21 @@ type literalChecker struct {
 	err *models.Error
 }
 
+// maxPatternSize bounds the compiled size of a matches pattern, the factor
+// by which matching costs more than reading the text.
+const maxPatternSize = 1000
+
 // Visit implements ast.Visitor.
 func (v *literalChecker) Visit(node *ast.Node) {
+	if v.err != nil {
+		return
+	}
+	if bin, ok := (*node).(*ast.BinaryNode); ok && bin.Operator == "matches" {
+		v.checkPattern(bin)
+		return
+	}
 	call, ok := (*node).(*ast.CallNode)
-	if !ok || v.err != nil {
+	if !ok {
 		return
 	}
 	if id, ok := call.Callee.(*ast.IdentifierNode); !ok || id.Value != "between" || len(call.Arguments) != 3 {
@@ -177,5 +188,19 @@ func (v *literalChecker) Visit(node *ast.Node) {
 			v.err = expressionError(positionAt(v.src, arg.Location().From), err.Error())
 			return
 		}
+	}
+}
+
+// checkPattern requires the pattern of matches to be a literal of bounded
+// size: a pattern computed at run time would be compiled on every
+// evaluation, outside the meter.
+func (v *literalChecker) checkPattern(n *ast.BinaryNode) {
+	p, ok := n.Right.(*ast.StringNode)
+	switch {
+	case !ok:
+		v.err = expressionError(positionAt(v.src, n.Right.Location().From), "the pattern of matches must be a literal string")
+	case patternSize(p.Value) > maxPatternSize:
+		v.err = expressionError(positionAt(v.src, n.Right.Location().From),
+			fmt.Sprintf("the pattern of matches is too complex (more than %d steps)", maxPatternSize))
 	}
 }

@@ -167,3 +167,21 @@ func TestMeteredOperationsStillWork(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchesNeedsABoundedLiteralPattern checks that a pattern computed at
+// run time, or one that compiles to a huge program, is refused when the
+// expression is saved.
+func TestMatchesNeedsABoundedLiteralPattern(t *testing.T) {
+	for _, src := range []string{
+		`event.code matches event.code`, `event.code matches ("E" + event.code)`, `event.code matches "[a-z]{1000}"`,
+	} {
+		_, err := Compile(KindCondition, src)
+		if e := wantCode(t, err, models.EEXPRESSION); !strings.Contains(e.Message, "matches") {
+			t.Errorf("%s: message %q", src, e.Message)
+		}
+	}
+	p := mustCompile(t, KindCondition, `event.code matches ("E" + "4")`)
+	if ok, err := p.Bool(context.Background(), &ConditionEnv{Event: Event{Code: "E42"}}); err != nil || !ok {
+		t.Errorf("folded pattern: %v, %v", ok, err)
+	}
+}

@@ -385,19 +385,19 @@ func TestCheck(t *testing.T) {
 		"voucher": {"redemptionCount": 1},
 		"now": "2026-03-02T08:15:00+01:00"
 	}`)
-	got, err := Check(KindRedemption, referenceRule, sample)
+	got, err := Check(context.Background(), 1, KindRedemption, referenceRule, sample)
 	if err != nil || got != true {
 		t.Fatalf("Check = %v, %v; want true", got, err)
 	}
-	got, err = Check(KindValue, "order.amount / 2", sample)
+	got, err = Check(context.Background(), 1, KindValue, "order.amount / 2", sample)
 	if err != nil || got != 125.0 {
 		t.Fatalf("Check value = %v, %v; want 125", got, err)
 	}
-	got, err = Check(KindRedemption, referenceRule, nil)
+	got, err = Check(context.Background(), 1, KindRedemption, referenceRule, nil)
 	if err != nil || got != nil {
 		t.Fatalf("Check without sample = %v, %v", got, err)
 	}
-	got, err = Check(KindCondition, `event.extraData.temperature > 8`,
+	got, err = Check(context.Background(), 1, KindCondition, `event.extraData.temperature > 8`,
 		json.RawMessage(`{"event": {"code": "E1", "extraData": {"temperature": 9}}}`))
 	if err != nil || got != true {
 		t.Fatalf("Check condition = %v, %v", got, err)
@@ -414,12 +414,12 @@ func TestCheckRejectsBadSamples(t *testing.T) {
 		{`{} {}`, "sample"},
 	}
 	for _, tt := range tests {
-		_, err := Check(KindRedemption, "order.amount > 1", json.RawMessage(tt.sample))
+		_, err := Check(context.Background(), 1, KindRedemption, "order.amount > 1", json.RawMessage(tt.sample))
 		e := wantCode(t, err, models.EINVALID)
 		if _, ok := e.Fields[tt.field]; !ok {
 			t.Errorf("%s: error %q does not name field %q (fields %v)", tt.sample, e.Message, tt.field, e.Fields)
 		}
 	}
-	_, err := Check(KindRedemption, "order.amout > 1", json.RawMessage(`{}`))
+	_, err := Check(context.Background(), 1, KindRedemption, "order.amout > 1", json.RawMessage(`{}`))
 	wantCode(t, err, models.EEXPRESSION)
 }

@@ -1,13 +1,11 @@
 package web
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/vendrule/vendrule/engine/vouchers"
-	"github.com/vendrule/vendrule/rules"
 )
 
 // registerVoucherDeviceRoutes registers the routes a device uses on a
@@ -67,35 +65,4 @@ func (h voucherDeviceHandlers) unlock(c *gin.Context) {
 	}
 	resp, err := h.vs.Unlock(c.Request.Context(), scopeOf(c), c.Param("code"), req)
 	respond(c, resp, err)
-}
-
-// checkRequest is the body of POST /rules/check.
-type checkRequest struct {
-	Expr   string          `json:"expr"`
-	Kind   string          `json:"kind"`
-	Sample json.RawMessage `json:"sample"`
-}
-
-// checkResponse is its answer: whether the expression compiles and, with a
-// sample, its value.
-type checkResponse struct {
-	Valid bool `json:"valid"`
-	Value any  `json:"value,omitempty"`
-}
-
-// checkRule compiles an expression for a manager before saving it; compile
-// errors are 422 with the position, sample errors 400.
-func checkRule(c *gin.Context) {
-	var req checkRequest
-	if err := decode(c, &req); err != nil {
-		fail(c, err)
-		return
-	}
-	kind, err := rules.ParseKind(req.Kind)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	v, err := rules.Check(kind, req.Expr, req.Sample)
-	respond(c, checkResponse{Valid: true, Value: v}, err)
 }
