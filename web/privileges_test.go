@@ -28,7 +28,7 @@ func member(h *webtest.Harness, gid int64, name string) *webtest.Tenant {
 //	│       └── crew (not admin)
 //	└── other (admin)
 type privilegeTree struct {
-	alice, bob, carol, dave            *webtest.Tenant
+	alice, bob, carol, dave         *webtest.Tenant
 	root, staff, leads, crew, other int64
 }
 
