@@ -2,8 +2,11 @@ package web
 
 import (
 	"context"
+	"crypto/subtle"
+	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -38,6 +41,11 @@ type Deps struct {
 	// TrustedProxies are the addresses or CIDRs whose X-Forwarded-For is
 	// believed; empty: the client address is the peer's (lock-out keys on it).
 	TrustedProxies []string
+	// MetricsToken, when set, is the bearer token GET /metrics asks for.
+	MetricsToken string
+	// MetricsElsewhere leaves /metrics off the router, for a service that
+	// serves MetricsHandler on an address of its own.
+	MetricsElsewhere bool
 }
 
 // NewRouter builds the gin engine with every route of the service.
@@ -61,7 +69,9 @@ func NewRouter(d Deps) *gin.Engine {
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", readyz(d.DB))
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
+	if !d.MetricsElsewhere {
+		r.GET("/metrics", gin.WrapH(MetricsHandler(d.Registry, d.MetricsToken)))
+	}
 
 	api := r.Group("/api/v1")
 	authed := api.Group("", authenticate(d.Identity))
@@ -76,6 +86,31 @@ func NewRouter(d Deps) *gin.Engine {
 	registerAlertRoutes(managers, d.DB, d.Alerts)
 	registerNotifyRoutes(managers, d.DB, d.Mail)
 	return r
+}
+
+// MetricsHandler serves the metrics of reg in the Prometheus text format.
+// With a token it answers only a request that sends the token as its bearer
+// token, and 401 to any other: the metrics name routes, load and the
+// database pool, which is more than a stranger needs to see. The comparison
+// takes the same time whatever the sent token, so that it cannot be guessed
+// a byte at a time.
+func MetricsHandler(reg *prometheus.Registry, token string) http.Handler {
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	if token == "" {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sent, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(statusOf[models.EUNAUTHORIZED])
+			_ = json.NewEncoder(w).Encode(ErrorBody{Message: "send Authorization: Bearer <metrics token>",
+				Code: models.EUNAUTHORIZED})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // readyz answers 200 when the database answers and the schema is current.

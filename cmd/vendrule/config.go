@@ -21,18 +21,30 @@ type Config struct {
 	Tick        time.Duration // VENDRULE_TICK
 	BaseURL     string        // VENDRULE_BASE_URL: the console address used in emails
 	Proxies     []string      // VENDRULE_TRUSTED_PROXIES: comma-separated addresses or CIDRs
+	// MetricsAddr (VENDRULE_METRICS_ADDR) serves /metrics on an address of
+	// its own, and not on Addr; empty: on Addr.
+	MetricsAddr string
+	// MetricsToken (VENDRULE_METRICS_TOKEN) is the bearer token /metrics
+	// asks for; empty: none.
+	MetricsToken string
 }
+
+// minMetricsToken is the shortest metrics token accepted: a short one could
+// be guessed, and would protect no better than none.
+const minMetricsToken = 16
 
 // LoadConfig reads and checks the environment.
 func LoadConfig() (Config, error) {
 	c := Config{
-		DatabaseURL: os.Getenv("DATABASE_URL"),
-		DataDir:     envOr("VENDRULE_DATA", ".vendrule"),
-		Addr:        envOr("VENDRULE_ADDR", ":8080"),
-		SMTPURL:     os.Getenv("SMTP_URL"),
-		MailFrom:    envOr("MAIL_FROM", "vendrule@localhost"),
-		Secret:      os.Getenv("VENDRULE_SECRET"),
-		BaseURL:     envOr("VENDRULE_BASE_URL", "http://localhost:8080"),
+		DatabaseURL:  os.Getenv("DATABASE_URL"),
+		DataDir:      envOr("VENDRULE_DATA", ".vendrule"),
+		Addr:         envOr("VENDRULE_ADDR", ":8080"),
+		SMTPURL:      os.Getenv("SMTP_URL"),
+		MailFrom:     envOr("MAIL_FROM", "vendrule@localhost"),
+		Secret:       os.Getenv("VENDRULE_SECRET"),
+		BaseURL:      envOr("VENDRULE_BASE_URL", "http://localhost:8080"),
+		MetricsAddr:  os.Getenv("VENDRULE_METRICS_ADDR"),
+		MetricsToken: os.Getenv("VENDRULE_METRICS_TOKEN"),
 	}
 	for _, p := range strings.Split(os.Getenv("VENDRULE_TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p == "" {
@@ -58,7 +70,20 @@ func LoadConfig() (Config, error) {
 	if c.Secret != "" && len(c.Secret) < 32 {
 		return c, fmt.Errorf("VENDRULE_SECRET must be at least 32 characters")
 	}
-	return c, nil
+	return c, c.checkMetrics()
+}
+
+// checkMetrics checks the metrics address and token.
+func (c Config) checkMetrics() error {
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil || c.MetricsAddr == c.Addr {
+			return fmt.Errorf("VENDRULE_METRICS_ADDR must be a host:port other than VENDRULE_ADDR, such as 127.0.0.1:9464")
+		}
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < minMetricsToken {
+		return fmt.Errorf("VENDRULE_METRICS_TOKEN must be at least %d characters", minMetricsToken)
+	}
+	return nil
 }
 
 func envOr(name, def string) string {

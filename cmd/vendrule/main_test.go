@@ -82,18 +82,24 @@ func TestVersionAndUsage(t *testing.T) {
 }
 
 func TestLoadConfig(t *testing.T) {
-	for _, k := range []string{"DATABASE_URL", "VENDRULE_ADDR", "SMTP_URL", "MAIL_FROM", "VENDRULE_SECRET", "VENDRULE_TICK", "VENDRULE_TRUSTED_PROXIES"} {
+	for _, k := range []string{"DATABASE_URL", "VENDRULE_ADDR", "SMTP_URL", "MAIL_FROM", "VENDRULE_SECRET", "VENDRULE_TICK", "VENDRULE_TRUSTED_PROXIES",
+		"VENDRULE_METRICS_ADDR", "VENDRULE_METRICS_TOKEN"} {
 		t.Setenv(k, "")
 	}
 	c, err := LoadConfig()
 	if err != nil || c.Addr != ":8080" || c.MailFrom != "vendrule@localhost" || c.Tick != 30*time.Second || c.DatabaseURL != "" {
 		t.Errorf("defaults: %+v %v", c, err)
 	}
+	if c.MetricsAddr != "" || c.MetricsToken != "" {
+		t.Errorf("metrics defaults: on the main address without a token, got %q %q", c.MetricsAddr, c.MetricsToken)
+	}
 	for env, val := range map[string]string{
 		"VENDRULE_TICK":            "soon",
 		"SMTP_URL":                 "http://mail.example.test",
 		"VENDRULE_SECRET":          "short",
 		"VENDRULE_TRUSTED_PROXIES": "10.0.0.0/8, proxy.example",
+		"VENDRULE_METRICS_ADDR":    "9464",
+		"VENDRULE_METRICS_TOKEN":   "short",
 	} {
 		t.Run(env, func(t *testing.T) {
 			t.Setenv(env, val)
@@ -106,10 +112,51 @@ func TestLoadConfig(t *testing.T) {
 	if c, err := LoadConfig(); err != nil || len(c.Proxies) != 2 {
 		t.Errorf("trusted proxies: %v %v", c.Proxies, err)
 	}
+	t.Setenv("VENDRULE_METRICS_ADDR", ":8080")
+	if _, err := LoadConfig(); err == nil {
+		t.Errorf("metrics address equal to the main address accepted")
+	}
+	t.Setenv("VENDRULE_METRICS_ADDR", "127.0.0.1:9464")
+	t.Setenv("VENDRULE_METRICS_TOKEN", "sixteen-chars-ok")
+	if c, err := LoadConfig(); err != nil || c.MetricsAddr != "127.0.0.1:9464" || c.MetricsToken != "sixteen-chars-ok" {
+		t.Errorf("metrics settings: %q %q %v", c.MetricsAddr, c.MetricsToken, err)
+	}
 	t.Setenv("VENDRULE_TICK", "500ms")
 	if _, err := LoadConfig(); err == nil {
 		t.Errorf("tick below 1s accepted")
 	}
+}
+
+// startMain opens a service for cfg and runs it until cancel; done gives
+// Run's answer. The service is closed when t ends.
+func startMain(t *testing.T, cfg Config) (m *Main, done <-chan error, cancel context.CancelFunc) {
+	t.Helper()
+	m = NewMain(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() { cancel(); m.Close() })
+	if err := m.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- m.Run(ctx) }()
+	return m, errc, cancel
+}
+
+// httpGet gets url, with token as the bearer token when set, and returns
+// the status and the body.
+func httpGet(t *testing.T, url, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 // The whole service on 127.0.0.1:0: bootstrap a user with `user add`, log in
@@ -128,31 +175,13 @@ func TestMainServesAndShutsDown(t *testing.T) {
 		t.Errorf("user add without --password-stdin succeeded")
 	}
 
-	m := NewMain(Config{DatabaseURL: url, Addr: "127.0.0.1:0", MailFrom: "vendrule@localhost",
+	m, done, cancel := startMain(t, Config{DatabaseURL: url, Addr: "127.0.0.1:0", MailFrom: "vendrule@localhost",
 		Tick: time.Second, BaseURL: "http://localhost"})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := m.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
 	base := "http://" + m.Addr()
 
 	get := func(path, token string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatalf("GET %s: %v", path, err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return httpGet(t, base+path, token)
 	}
 	if s, b := get("/healthz", ""); s != http.StatusOK {
 		t.Errorf("healthz: %d %s", s, b)
@@ -197,13 +226,7 @@ func TestMainServesAndShutsDown(t *testing.T) {
 
 	// The signing key was generated once and kept in the database: a second
 	// instance on the same database accepts the first one's tokens.
-	m2 := NewMain(Config{DatabaseURL: url, Addr: "127.0.0.1:0", Tick: time.Second})
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	if err := m2.Open(ctx2); err != nil {
-		t.Fatal(err)
-	}
-	done2 := make(chan error, 1)
-	go func() { done2 <- m2.Run(ctx2) }()
+	m2, done2, cancel2 := startMain(t, Config{DatabaseURL: url, Addr: "127.0.0.1:0", Tick: time.Second})
 	req, _ := http.NewRequest(http.MethodGet, "http://"+m2.Addr()+"/api/v1/auth/me", nil)
 	req.Header.Set("Authorization", "Bearer "+tk.AccessToken)
 	if r2, err := http.DefaultClient.Do(req); err != nil || r2.StatusCode != http.StatusOK {
@@ -215,7 +238,6 @@ func TestMainServesAndShutsDown(t *testing.T) {
 	if err := <-done2; err != nil {
 		t.Errorf("second replica Run: %v", err)
 	}
-	m2.Close()
 
 	// Graceful shutdown: Run returns nil and the port is closed.
 	cancel()
@@ -229,5 +251,55 @@ func TestMainServesAndShutsDown(t *testing.T) {
 	}
 	if _, err := http.Get(base + "/healthz"); err == nil {
 		t.Errorf("still serving after shutdown")
+	}
+}
+
+// With VENDRULE_METRICS_ADDR, /metrics is served there and not on the main
+// address; with VENDRULE_METRICS_TOKEN, only to its bearer.
+func TestMetricsAddrAndToken(t *testing.T) {
+	url := emptyDB(t)
+	const token = "metrics-token-0123456789"
+	status := func(u, bearer string) (int, string) {
+		t.Helper()
+		return httpGet(t, u, bearer)
+	}
+	for _, c := range []struct {
+		name     string
+		separate bool
+	}{{"own address", true}, {"main address", false}} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := Config{DatabaseURL: url, Addr: "127.0.0.1:0", Tick: time.Second, MetricsToken: token}
+			if c.separate {
+				cfg.MetricsAddr = "127.0.0.1:0"
+			}
+			m, done, cancel := startMain(t, cfg)
+			metrics := "http://" + m.Addr() + "/metrics"
+			if c.separate {
+				if s, _ := status(metrics, token); s != http.StatusNotFound {
+					t.Errorf("main address serves /metrics: %d", s)
+				}
+				metrics = "http://" + m.MetricsAddr() + "/metrics"
+				if s, _ := status("http://"+m.MetricsAddr()+"/healthz", ""); s != http.StatusNotFound {
+					t.Errorf("metrics address serves more than /metrics: %d", s)
+				}
+			}
+			for _, bearer := range []string{"", "wrong", token + "x", token[:len(token)-1]} {
+				if s, b := status(metrics, bearer); s != http.StatusUnauthorized || !strings.Contains(b, `"unauthorized"`) {
+					t.Errorf("bearer %q: %d %s, want 401", bearer, s, b)
+				}
+			}
+			if s, b := status(metrics, token); s != http.StatusOK || !strings.Contains(b, "go_goroutines ") {
+				t.Errorf("with the token: %d", s)
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+			if c.separate {
+				if _, err := http.Get(metrics); err == nil {
+					t.Errorf("metrics address still open after shutdown")
+				}
+			}
+		})
 	}
 }

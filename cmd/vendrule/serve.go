@@ -35,6 +35,7 @@ type Main struct {
 	embedded *pgembed.Server
 	listener net.Listener
 	server   *http.Server
+	metrics  *metricsServer // nil: /metrics is served on the main address
 	jobs     *schedule.Scheduler
 	vouchers *vouchers.Service
 }
@@ -105,6 +106,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Ingest: &ingest.Service{DB: m.DB, Now: time.Now, OnStored: alertEngine.OnStored},
 		Alerts: alertEngine, Mail: mail,
 		Vouchers: vs, Registry: reg, Log: slog.Default(), TrustedProxies: m.Config.Proxies,
+		MetricsToken: m.Config.MetricsToken, MetricsElsewhere: m.Config.MetricsAddr != "",
 	})
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
@@ -112,6 +114,11 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.listener = ln
 	m.server = &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	if m.Config.MetricsAddr != "" {
+		if m.metrics, err = listenMetrics(m.Config.MetricsAddr, web.MetricsHandler(reg, m.Config.MetricsToken)); err != nil {
+			return err
+		}
+	}
 	return m.schedule(ids, alertEngine, mail, vs)
 }
 
@@ -138,12 +145,24 @@ func (m *Main) schedule(ids *identity.Service, alertEngine *alerts.Engine, mail 
 // Addr returns the address the service listens on.
 func (m *Main) Addr() string { return m.listener.Addr().String() }
 
+// MetricsAddr returns the address /metrics is served on when it has one of
+// its own, else "".
+func (m *Main) MetricsAddr() string {
+	if m.metrics == nil {
+		return ""
+	}
+	return m.metrics.listener.Addr().String()
+}
+
 // Run serves until ctx ends, then shuts down gracefully.
 func (m *Main) Run(ctx context.Context) error {
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- m.server.Serve(m.listener) }()
+	if m.metrics != nil {
+		go func() { errc <- m.metrics.server.Serve(m.metrics.listener) }()
+	}
 	m.jobs.Start()
-	slog.Info("serving", "addr", m.Addr())
+	slog.Info("serving", "addr", m.Addr(), "metrics_addr", m.MetricsAddr())
 	select {
 	case err := <-errc:
 		return err
@@ -153,10 +172,31 @@ func (m *Main) Run(ctx context.Context) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := m.server.Shutdown(shutdownCtx)
+	if m.metrics != nil {
+		err = errors.Join(err, m.metrics.server.Shutdown(shutdownCtx))
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return errors.Join(err, m.jobs.Shutdown())
+}
+
+// metricsServer serves /metrics alone on an address of its own, such as
+// 127.0.0.1:9464 or an address of an internal network, so that the port the
+// devices and managers reach does not show them.
+type metricsServer struct {
+	listener net.Listener
+	server   *http.Server
+}
+
+func listenMetrics(addr string, metrics http.Handler) (*metricsServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s (VENDRULE_METRICS_ADDR): %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
+	return &metricsServer{listener: ln, server: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}, nil
 }
 
 // Close releases the database and stops the embedded PostgreSQL.
