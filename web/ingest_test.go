@@ -24,9 +24,14 @@ type ingestEnv struct {
 
 func newIngestEnv(t *testing.T) *ingestEnv {
 	t.Helper()
-	h := webtest.New(t)
-	tn := h.NewTenant("Acme", true)
-	f := h.MakeFleet(tn.AccessToken, "acme")
+	return addIngestTenant(t, webtest.New(t), "Acme", "acme")
+}
+
+// addIngestTenant makes a tenant as newIngestEnv does, in harness h.
+func addIngestTenant(t *testing.T, h *webtest.Harness, name, tag string) *ingestEnv {
+	t.Helper()
+	tn := h.NewTenant(name, true)
+	f := h.MakeFleet(tn.AccessToken, tag)
 	e := &ingestEnv{h: h, tn: tn, fleet: f, machine: f.IDs["machines"], errorID: f.IDs["erroridentities"]}
 	var key struct{ APIKey string }
 	h.Post(fmt.Sprintf("/api/v1/machines/%d/apikey", e.machine), tn.AccessToken, nil).

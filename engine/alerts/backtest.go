@@ -9,6 +9,7 @@ import (
 	"github.com/vendrule/vendrule/engine/ingest"
 	"github.com/vendrule/vendrule/models"
 	"github.com/vendrule/vendrule/models/pg"
+	"github.com/vendrule/vendrule/rules"
 )
 
 // MaxBacktestRange is the longest period one backtest replays.
@@ -37,6 +38,10 @@ type ItemRef struct {
 // Nothing is stored or sent. o may be unsaved (ID 0). The machines are o's,
 // or every machine sc can see when o names none. Returns EINVALID for a bad
 // observer or period, EEXPRESSION for a condition that does not compile.
+//
+// A backtest runs under the tenant's share of rules.Tenants (ERATELIMITED
+// when the tenant's earlier backtests keep it past the budget) and within
+// BacktestBudget (EUNAVAILABLE when spent); it stops when ctx ends.
 func (e *Engine) Backtest(ctx context.Context, sc models.Scope, o models.AlertObserver, from, to time.Time) ([]BacktestAlert, error) {
 	if err := checkPeriod(from, to); err != nil {
 		return nil, err
@@ -48,7 +53,28 @@ func (e *Engine) Backtest(ctx context.Context, sc models.Scope, o models.AlertOb
 	if err != nil {
 		return nil, err
 	}
-	ms, err := e.backtestMachines(ctx, sc, o)
+	ctx, spent, cancel := rules.WithBudget(ctx, BacktestBudget, "the backtest")
+	defer cancel()
+	out, err := e.backtest(ctx, sc, obs, from, to)
+	return out, spent(err)
+}
+
+// BacktestBudget is how long one backtest may take in all.
+var BacktestBudget = 20 * time.Second
+
+// backtest replays obs on its machines under the tenant's share of rule
+// work.
+func (e *Engine) backtest(ctx context.Context, sc models.Scope, obs *observer, from, to time.Time) ([]BacktestAlert, error) {
+	tenant, err := ingest.TenantRoot(ctx, e.DB.DB, sc.GroupID)
+	if err != nil {
+		return nil, err
+	}
+	leave, err := rules.Tenants.Enter(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	ms, err := e.backtestMachines(ctx, sc, obs.AlertObserver)
 	if err != nil {
 		return nil, err
 	}

@@ -121,7 +121,11 @@ func history(ctx context.Context, tx *gorm.DB, o *observer, m *machineInfo, from
 	}
 	var out []Input
 	for _, it := range items {
-		if !o.matches(ctx, it, m) {
+		ok, err := o.matches(ctx, it, m)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
 			continue
 		}
 		out = append(out, it.input())

@@ -80,16 +80,22 @@ func saleItem(t *models.RevenueTransaction) *item {
 func (it *item) input() Input { return Input{At: it.at, Item: it.id, Kind: it.kind} }
 
 // matches reports whether it satisfies o's static filters and condition. A
-// condition that fails to evaluate (e.g. a missing key) does not match.
-func (o *observer) matches(ctx context.Context, it *item, m *machineInfo) bool {
+// condition that fails to evaluate (e.g. a missing key, or a limit of
+// rules.Limits) does not match; an evaluation cut short because ctx ended
+// is ctx's error instead, so that a batch or a backtest whose time budget
+// is spent stops rather than deciding on a guess.
+func (o *observer) matches(ctx context.Context, it *item, m *machineInfo) (bool, error) {
 	if !o.matchesStatic(it) {
-		return false
+		return false, nil
 	}
 	if o.cond == nil {
-		return true
+		return true, nil
 	}
 	ok, err := o.cond.Bool(ctx, it.conditionEnv(m))
-	return err == nil && ok
+	if cerr := ctx.Err(); cerr != nil {
+		return false, cerr
+	}
+	return err == nil && ok, nil
 }
 
 // matchesStatic checks type, error identity, payment method and machines,

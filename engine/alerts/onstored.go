@@ -11,6 +11,7 @@ import (
 	"github.com/vendrule/vendrule/engine/ingest"
 	"github.com/vendrule/vendrule/models"
 	"github.com/vendrule/vendrule/models/pg"
+	"github.com/vendrule/vendrule/rules"
 )
 
 // pairKey names one watch.
@@ -44,6 +45,32 @@ func (e *Engine) OnStored(ctx context.Context, tx *gorm.DB, b *ingest.Batch) err
 	if err != nil {
 		return err
 	}
+	jobs, err := matchItems(ctx, tx, b.Scope, items, ms, idx)
+	if err != nil {
+		return err
+	}
+	if err := addResolutions(ctx, tx, b, ms, idx, jobs); err != nil {
+		return err
+	}
+	return e.evaluate(ctx, tx, sortedJobs(jobs), now)
+}
+
+// matchItems runs the candidate observers of each item, the CPU-heavy part
+// of a batch, under the tenant's share of rules.Tenants, and returns the
+// watches that have new inputs. It stops with ctx's error when ctx ends
+// (the batch's time budget, or the client gone), and with ERATELIMITED when
+// the tenant's earlier batches keep its share past that.
+func matchItems(ctx context.Context, tx *gorm.DB, sc models.Scope, items []*item, ms map[int64]*machineInfo,
+	idx map[int64]*groupIndex) (map[pairKey]*job, error) {
+	tenant, err := ingest.TenantRoot(ctx, tx, sc.GroupID)
+	if err != nil {
+		return nil, err
+	}
+	leave, err := rules.Tenants.Enter(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
 	jobs := map[pairKey]*job{}
 	var cands []*observer
 	for _, it := range items {
@@ -53,15 +80,16 @@ func (e *Engine) OnStored(ctx context.Context, tx *gorm.DB, b *ingest.Batch) err
 		}
 		cands = idx[m.UserGroup].candidates(cands[:0], it)
 		for _, o := range cands {
-			if o.matches(ctx, it, m) {
+			ok, err := o.matches(ctx, it, m)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
 				addItem(jobs, o, m, it)
 			}
 		}
 	}
-	if err := addResolutions(ctx, tx, b, ms, idx, jobs); err != nil {
-		return err
-	}
-	return e.evaluate(ctx, tx, sortedJobs(jobs), now)
+	return jobs, nil
 }
 
 // evaluate locks (creating when missing) the watches of jobs, runs them and

@@ -8,13 +8,24 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/vendrule/vendrule/models"
+	"github.com/vendrule/vendrule/rules"
 )
 
 // IngestEvents validates a batch of events as a whole and stores the ones
 // not stored before for the same (machine, remote). Returns EINVALID naming
 // the item ("[3].occurredAt") when any item is wrong, in which case nothing
-// is stored, and EFORBIDDEN when a device names another machine.
+// is stored, and EFORBIDDEN when a device names another machine. The batch
+// and its observers run within the service's Budget (EUNAVAILABLE when
+// spent, nothing stored) and stop when ctx ends.
 func (s *Service) IngestEvents(ctx context.Context, sc models.Scope, in []models.EventInput) (Result, error) {
+	ctx, spent, cancel := rules.WithBudget(ctx, s.budget(), "the batch")
+	defer cancel()
+	res, err := s.ingestEvents(ctx, sc, in)
+	return res, spent(err)
+}
+
+// ingestEvents is IngestEvents within its budget.
+func (s *Service) ingestEvents(ctx context.Context, sc models.Scope, in []models.EventInput) (Result, error) {
 	if err := checkSize(len(in)); err != nil {
 		return Result{}, err
 	}

@@ -24,6 +24,22 @@ type Service struct {
 	// items that were new (duplicates are left out) and the events they
 	// resolved. An error rolls the whole batch back.
 	OnStored func(ctx context.Context, tx *gorm.DB, b *Batch) error
+
+	// Budget is how long one batch may take, its observers included;
+	// DefaultBudget when zero. Each evaluation has its own limits (see
+	// rules.Limits), but a thousand items times many observers add up.
+	Budget time.Duration
+}
+
+// DefaultBudget is the time budget of a batch when Service.Budget is zero.
+const DefaultBudget = 10 * time.Second
+
+// budget returns the time budget of one batch.
+func (s *Service) budget() time.Duration {
+	if s.Budget > 0 {
+		return s.Budget
+	}
+	return DefaultBudget
 }
 
 // Batch is what one ingestion request stored.

@@ -9,14 +9,23 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/vendrule/vendrule/models"
+	"github.com/vendrule/vendrule/rules"
 )
 
 // IngestTransactions validates a batch of sales as a whole and stores the
 // ones not stored before for the same (machine, remote), with their inline
 // payments. Returns EINVALID naming the item ("[3].payments[0].method") when
 // any item is wrong, in which case nothing is stored, and EFORBIDDEN when a
-// device names another machine.
+// device names another machine. Budget and ctx bound it as IngestEvents.
 func (s *Service) IngestTransactions(ctx context.Context, sc models.Scope, in []models.TransactionInput) (Result, error) {
+	ctx, spent, cancel := rules.WithBudget(ctx, s.budget(), "the batch")
+	defer cancel()
+	res, err := s.ingestTransactions(ctx, sc, in)
+	return res, spent(err)
+}
+
+// ingestTransactions is IngestTransactions within its budget.
+func (s *Service) ingestTransactions(ctx context.Context, sc models.Scope, in []models.TransactionInput) (Result, error) {
 	if err := checkSize(len(in)); err != nil {
 		return Result{}, err
 	}
