@@ -73,6 +73,12 @@ func decodeBatch[T any](c *gin.Context) ([]T, error) {
 	if err := decode(c, &raw); err != nil {
 		return nil, err
 	}
+	return parseBatch[T](raw)
+}
+
+// parseBatch is decodeBatch on a body already read: pure, so that
+// FuzzParseBatch can run it without a server.
+func parseBatch[T any](raw json.RawMessage) ([]T, error) {
 	if !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("[")) {
 		var item T
 		if err := decodeBytes(raw, &item); err != nil {
