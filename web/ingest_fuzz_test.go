@@ -63,4 +63,3 @@ func requireCoded(t *testing.T, err error) {
 		t.Fatalf("internal error for a client's body: %s", fmt.Sprint(e))
 	}
 }
-
