@@ -185,3 +185,34 @@ func TestMatchesNeedsABoundedLiteralPattern(t *testing.T) {
 		t.Errorf("folded pattern: %v, %v", ok, err)
 	}
 }
+
+// TestContextStopsEvaluation lifts every counting limit and the timeout and
+// ends the context during evaluation (as a client that goes away or a
+// spent request budget does): loops and metered builtins both reach a
+// check of the context, so evaluation stops.
+func TestContextStopsEvaluation(t *testing.T) {
+	saved := DefaultLimits
+	defer func() { DefaultLimits = saved }()
+	DefaultLimits.Timeout = 0
+	DefaultLimits.MaxIterations = 1 << 62
+	DefaultLimits.MaxWork = 1 << 62
+	DefaultLimits.MemoryBudget = 1 << 30
+	env := heavyEnv()
+	for _, src := range []string{
+		`let a = 1..1000; any(a, any(a, any(a, # < 0)))`,
+		`all(1..99999, upper(event.extraData.s) != "")`,
+		`all(1..99999, len(uniq(1..300)) > 0)`,
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+		start := time.Now()
+		_, err := mustCompile(t, KindCondition, src).Bool(ctx, env)
+		d := time.Since(start)
+		cancel()
+		if e := wantCode(t, err, models.EINVALID); !strings.Contains(e.Message, "deadline exceeded") {
+			t.Errorf("%s: message %q", src, e.Message)
+		}
+		if d > 5*time.Second {
+			t.Errorf("%s: stopped after %v", src, d)
+		}
+	}
+}
