@@ -10,8 +10,11 @@ ALTER TABLE refresh_tokens ADD COLUMN generation integer NOT NULL DEFAULT 0;
 
 -- A login attempt is counted before its password is checked (pending), so
 -- that attempts arriving together cannot all be checked; a wrong password
--- makes it an ordinary failure, a right one deletes it.
+-- makes it an ordinary failure, a right one deletes it. A success forgives
+-- the username's failures from its own client address only, so that a
+-- user's login does not give guessers elsewhere a fresh allowance.
 ALTER TABLE login_failures ADD COLUMN pending boolean NOT NULL DEFAULT false;
+ALTER TABLE login_failures ADD COLUMN client text;
 
 -- Every call of POST /auth/password/forgot, known address or not: the
 -- answer waits only for this row, and the emails are written afterwards.
@@ -31,6 +34,7 @@ CREATE INDEX password_reset_requests_pending ON password_reset_requests (id) WHE
 
 -- +goose Down
 DROP TABLE password_reset_requests;
+ALTER TABLE login_failures DROP COLUMN client;
 ALTER TABLE login_failures DROP COLUMN pending;
 ALTER TABLE refresh_tokens DROP COLUMN generation;
 ALTER TABLE users DROP COLUMN token_generation;

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -66,16 +65,17 @@ func TestLoginLockoutPerUsername(t *testing.T) {
 	bob := h.AddUser("LockUser", "lock-bob", false)
 
 	// Four failures within the window do not lock.
-	for i := range 4 {
-		login(h, fmt.Sprintf("127.0.1.%d", i+1), alice.Username, "wrong").Expect(t, http.StatusUnauthorized)
+	for range 4 {
+		login(h, "127.0.1.1", alice.Username, "wrong").Expect(t, http.StatusUnauthorized)
 		h.Clock.Advance(time.Minute)
 	}
-	login(h, "127.0.1.9", alice.Username, alice.Password).Expect(t, http.StatusOK)
-	// A success clears the username's failures: four more still do not lock.
-	for i := range 4 {
-		login(h, fmt.Sprintf("127.0.2.%d", i+1), alice.Username, "wrong").Expect(t, http.StatusUnauthorized)
+	login(h, "127.0.1.1", alice.Username, alice.Password).Expect(t, http.StatusOK)
+	// A success clears the username's failures from its address: four more
+	// still do not lock.
+	for range 4 {
+		login(h, "127.0.2.1", alice.Username, "wrong").Expect(t, http.StatusUnauthorized)
 	}
-	login(h, "127.0.2.9", alice.Username, alice.Password).Expect(t, http.StatusOK)
+	login(h, "127.0.2.1", alice.Username, alice.Password).Expect(t, http.StatusOK)
 
 	// Five failures from five addresses within 15 minutes lock the username.
 	for i := range 5 {
@@ -92,6 +92,21 @@ func TestLoginLockoutPerUsername(t *testing.T) {
 	login(h, "127.0.3.9", alice.Username, alice.Password).Expect(t, http.StatusTooManyRequests)
 	h.Clock.Advance(time.Minute + time.Second)
 	login(h, "127.0.3.9", alice.Username, alice.Password).Expect(t, http.StatusOK)
+}
+
+// A success forgives only the failures from its own address: a user who
+// logs in while someone elsewhere guesses does not give the guesser a fresh
+// allowance.
+func TestLoginLockoutSuccessForgivesOwnAddressOnly(t *testing.T) {
+	t.Parallel()
+	h := webtest.New(t)
+	a := h.NewTenant("Forgive", true)
+	for i := range 4 {
+		login(h, fmt.Sprintf("127.0.1.%d", i+1), a.Username, "wrong").Expect(t, http.StatusUnauthorized)
+	}
+	login(h, "127.0.1.9", a.Username, a.Password).Expect(t, http.StatusOK)
+	login(h, "127.0.1.5", a.Username, "wrong").Expect(t, http.StatusUnauthorized)
+	login(h, "127.0.1.9", a.Username, a.Password).ExpectError(t, http.StatusTooManyRequests, "rate_limited")
 }
 
 func TestLoginLockoutSpreadFailuresDoNotLock(t *testing.T) {
@@ -197,31 +212,14 @@ func TestRefreshConcurrent(t *testing.T) {
 	h := webtest.New(t)
 	a := h.NewTenant("Race", true)
 	const n = 20
-	var wg sync.WaitGroup
-	statuses := make([]int, n)
-	errs := make([]error, n)
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			r, err := h.TryDo(webtest.Req{Method: http.MethodPost, Path: "/api/v1/auth/refresh",
-				Body: map[string]string{"refresh_token": a.RefreshToken}})
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			statuses[i] = r.Status
-		}()
+	reqs := make([]webtest.Req, n)
+	for i := range reqs {
+		reqs[i] = webtest.Req{Method: http.MethodPost, Path: "/api/v1/auth/refresh",
+			Body: map[string]string{"refresh_token": a.RefreshToken}}
 	}
-	close(start)
-	wg.Wait()
+	statuses := race(t, h, reqs)
 	ok := 0
 	for i, s := range statuses {
-		if errs[i] != nil {
-			t.Fatalf("request %d: %v", i, errs[i])
-		}
 		switch s {
 		case http.StatusOK:
 			ok++

@@ -46,7 +46,7 @@ var errBadLogin = models.Errorf(models.EUNAUTHORIZED, "wrong username or passwor
 // EUNAUTHORIZED for a bad login and ERATELIMITED while the username or the
 // client address is locked out (see beginAttempt).
 func (s *Service) Login(ctx context.Context, username, password, clientAddr string) (models.Tokens, error) {
-	u, err := s.verify(ctx, loginKeys(username, clientAddr), password, "lower(username) = lower(?)", username)
+	u, err := s.verify(ctx, keysOf(username, clientAddr), password, "lower(username) = lower(?)", username)
 	if err != nil {
 		return models.Tokens{}, err
 	}
@@ -54,10 +54,10 @@ func (s *Service) Login(ctx context.Context, username, password, clientAddr stri
 }
 
 // verify checks password against the user found by where and arg, as one
-// attempt counted against the lock-out keys (the username's first). Returns
+// attempt counted against the lock-out keys. Returns
 // the user, or EUNAUTHORIZED for a bad password or no such user, and
 // ERATELIMITED.
-func (s *Service) verify(ctx context.Context, keys []string, password, where string, arg any) (*models.User, error) {
+func (s *Service) verify(ctx context.Context, keys loginKeys, password, where string, arg any) (*models.User, error) {
 	attempt, err := s.beginAttempt(ctx, keys)
 	if err != nil {
 		return nil, err
@@ -67,7 +67,7 @@ func (s *Service) verify(ctx context.Context, keys []string, password, where str
 		return nil, err // the attempt stays counted: failing closed
 	}
 	ok := s.passwordMatches(u, password)
-	err = s.endAttempt(ctx, attempt, ok, keys[0])
+	err = s.endAttempt(ctx, attempt, ok, keys)
 	if !ok {
 		return nil, errors.Join(errBadLogin, err)
 	}

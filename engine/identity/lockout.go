@@ -36,10 +36,13 @@ func lockedUntil(failures []time.Time, now time.Time) (time.Time, bool) {
 	return until, now.Before(until)
 }
 
-// loginKeys are the lock-out keys of a login: its username and its client
-// address.
-func loginKeys(username, clientAddr string) []string {
-	return []string{"user:" + strings.ToLower(username), "addr:" + clientAddr}
+// loginKeys are the two lock-out keys of a login, its username's and its
+// client address's, and the client address itself.
+type loginKeys struct{ user, addr, client string }
+
+// keysOf returns the keys of a login as username from clientAddr.
+func keysOf(username, clientAddr string) loginKeys {
+	return loginKeys{user: "user:" + strings.ToLower(username), addr: "addr:" + clientAddr, client: clientAddr}
 }
 
 // failureRow is a failed or pending attempt counted against a key.
@@ -54,27 +57,21 @@ type failureRow struct {
 // attempts arrive at once, at most MaxFailures per key are checked in any
 // FailureWindow. Returns ERATELIMITED while a key is locked, or while
 // MaxFailures attempts of a key are being checked.
-func (s *Service) beginAttempt(ctx context.Context, keys []string) ([]int64, error) {
+func (s *Service) beginAttempt(ctx context.Context, keys loginKeys) ([]int64, error) {
 	now := s.Now()
 	var ids []int64
 	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
-		if err := lockKeys(tx, keys...); err != nil {
+		if err := lockKeys(tx, keys.user, keys.addr); err != nil {
 			return err
 		}
-		for _, k := range keys {
+		for _, k := range []string{keys.user, keys.addr} {
 			if err := refuseLocked(tx, k, now); err != nil {
 				return err
 			}
 		}
-		for _, k := range keys {
-			var id int64
-			if err := tx.Raw(`INSERT INTO login_failures (key, failed_at, pending) VALUES (?, ?, true)
-				RETURNING id`, k, now).Scan(&id).Error; err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-		return nil
+		return tx.Raw(`INSERT INTO login_failures (key, failed_at, pending, client)
+			VALUES (?, ?, true, ?), (?, ?, true, ?) RETURNING id`,
+			keys.user, now, keys.client, keys.addr, now, keys.client).Scan(&ids).Error
 	})
 	return ids, err
 }
@@ -107,13 +104,16 @@ func refuseLocked(tx *gorm.DB, key string, now time.Time) error {
 }
 
 // endAttempt settles the rows of an attempt: a failed one stays counted,
-// a successful one is deleted with the username's earlier failures (but not
-// the attempts still being checked, which count until they are settled).
-func (s *Service) endAttempt(ctx context.Context, ids []int64, ok bool, userKey string) error {
+// a successful one is deleted with the username's earlier failures from the
+// same client address (the user's own typos). Failures from elsewhere stay,
+// so that a user's login does not give a guesser a fresh allowance, nor
+// do attempts still being checked.
+func (s *Service) endAttempt(ctx context.Context, ids []int64, ok bool, keys loginKeys) error {
 	db := s.DB.WithContext(ctx)
 	var err error
 	if ok {
-		err = db.Exec(`DELETE FROM login_failures WHERE id IN ? OR (key = ? AND NOT pending)`, ids, userKey).Error
+		err = db.Exec(`DELETE FROM login_failures WHERE id IN ? OR (key = ? AND client = ? AND NOT pending)`,
+			ids, keys.user, keys.client).Error
 	} else {
 		err = db.Exec(`UPDATE login_failures SET pending = false WHERE id IN ?`, ids).Error
 	}

@@ -25,7 +25,7 @@ func (s *Service) ChangePassword(ctx context.Context, sc models.Scope, current, 
 	if err != nil {
 		return models.Tokens{}, err
 	}
-	if _, err := s.verify(ctx, loginKeys(me.Username, clientAddr), current, "id = ?", me.ID); err != nil {
+	if _, err := s.verify(ctx, keysOf(me.Username, clientAddr), current, "id = ?", me.ID); err != nil {
 		if models.CodeOf(err) == models.EUNAUTHORIZED {
 			return models.Tokens{}, models.FieldError("currentPassword", "is not your password")
 		}
