@@ -33,10 +33,12 @@ type readItem struct {
 // keys and scopes are not cached by it.
 var DeviceTTL = 2 * time.Second
 
-// deviceCache keeps the devices the reads found, by deviceId.
+// deviceCache keeps the devices the reads found, by deviceId and owning
+// group: hostnames are unique per tenant only, so two tenants' machines of
+// one hostname each keep their own entry.
 type deviceCache struct {
 	mu sync.Mutex
-	m  map[string]cachedDevice
+	m  map[string][]cachedDevice
 }
 
 type cachedDevice struct {
@@ -47,21 +49,29 @@ type cachedDevice struct {
 // get returns the device with id when it is cached, fresh and inside groups.
 func (c *deviceCache) get(id string, groups []int64, now time.Time) *device {
 	c.mu.Lock()
-	e, ok := c.m[id]
-	c.mu.Unlock()
-	if !ok || now.After(e.expires) || !slices.Contains(groups, e.d.UserGroup) {
-		return nil
+	defer c.mu.Unlock()
+	for _, e := range c.m[id] {
+		if now.Before(e.expires) && slices.Contains(groups, e.d.UserGroup) {
+			return e.d
+		}
 	}
-	return e.d
+	return nil
 }
 
 func (c *deviceCache) put(d *device, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) > 100_000 { // machines deleted or renamed leave entries; start over
-		c.m = map[string]cachedDevice{}
+		c.m = map[string][]cachedDevice{}
 	}
-	c.m[d.Hostname] = cachedDevice{d: d, expires: now.Add(DeviceTTL)}
+	e := cachedDevice{d: d, expires: now.Add(DeviceTTL)}
+	for i, old := range c.m[d.Hostname] {
+		if old.d.UserGroup == d.UserGroup || !now.Before(old.expires) {
+			c.m[d.Hostname][i] = e
+			return
+		}
+	}
+	c.m[d.Hostname] = append(c.m[d.Hostname], e)
 }
 
 // readResult is what a read found: the device (nil when the caller cannot
