@@ -28,13 +28,22 @@ const (
 //     whichever is earlier).
 //   - String concatenation with + is rewritten to a metered call that charges
 //     the bytes produced against MaxStringBytes and checks the deadline too.
-//   - Builtins that can multiply data without the VM noticing (repeat,
-//     replace, join, concat, flatten, the JSON and base64 codecs, toPairs,
-//     fromPairs) and the clock builtins (now, date, timezone) are disabled.
+//   - Every builtin and operator whose work grows with its operands (uniq,
+//     sort, sortBy, median, string, split, upper, indexOf, keys, ==, in,
+//     contains, matches, a method's string argument, …) is preceded by a
+//     hidden :charge that measures the operands and adds their cost (n,
+//     n·log n or n², times a weight, see builtins.go) to MaxWork before the
+//     operation runs, and checks the context and the deadline. So an
+//     operation too big for the budget never starts, and one that fits
+//     runs for at most about 20 ms.
+//   - Builtins are an allow-list (allowedBuiltins); the rest, among them
+//     repeat, replace, join, concat, flatten, the JSON and base64 codecs
+//     and the clock builtins, do not compile. A pattern of matches must be
+//     a bounded literal.
 //
-// Between two checks a program runs at most one predicate body or one
-// top-level pass over its at most MaxNodes nodes, so it can overrun the
-// deadline only by that much work; with the defaults that is well under a
+// Between two checks a program runs at most one predicate body, one
+// metered operation or one top-level pass over its at most MaxNodes nodes,
+// so it can overrun the deadline only by that much work; with the defaults that is well under a
 // millisecond for realistic data. The deadline is not checked at all by an
 // expression without loops and concatenation, which needs no check: its
 // running time is bounded by its size.
