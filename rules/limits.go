@@ -43,8 +43,9 @@ const (
 //
 // Between two checks a program runs at most one predicate body, one
 // metered operation or one top-level pass over its at most MaxNodes nodes,
-// so it can overrun the deadline only by that much work; with the defaults that is well under a
-// millisecond for realistic data. The deadline is not checked at all by an
+// so it can overrun the deadline only by that much work: with the defaults
+// at most about 20 ms (one operation using all of MaxWork), and well under
+// a millisecond for realistic data. The deadline is not checked at all by an
 // expression without loops and concatenation, which needs no check: its
 // running time is bounded by its size.
 type Limits struct {
