@@ -5,6 +5,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/vendrule/vendrule/engine/ingest"
+	"github.com/vendrule/vendrule/models/pg"
 	"github.com/vendrule/vendrule/rules"
 )
 
@@ -25,19 +27,26 @@ type checkResponse struct {
 // checkRule compiles an expression for a manager before saving it; compile
 // errors are 422 with the position, sample errors 400, and a tenant whose
 // earlier checks still hold the gate (rules.Tenants) 429. The request's
-// context stops the evaluation when the client goes away. The tenant is
-// the caller's own group: the handler has no database to find the root.
-func checkRule(c *gin.Context) {
-	var req checkRequest
-	if err := decode(c, &req); err != nil {
-		fail(c, err)
-		return
+// context stops the evaluation when the client goes away. The gate's key is
+// the tenant's root group, so that sub-groups share their tenant's turn.
+func checkRule(db *pg.DB) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var req checkRequest
+		if err := decode(c, &req); err != nil {
+			fail(c, err)
+			return
+		}
+		kind, err := rules.ParseKind(req.Kind)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		tenant, err := ingest.TenantRoot(c.Request.Context(), db.DB, scopeOf(c).GroupID)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		v, err := rules.Check(c.Request.Context(), tenant, kind, req.Expr, req.Sample)
+		respond(c, checkResponse{Valid: true, Value: v}, err)
 	}
-	kind, err := rules.ParseKind(req.Kind)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	v, err := rules.Check(c.Request.Context(), scopeOf(c).GroupID, kind, req.Expr, req.Sample)
-	respond(c, checkResponse{Valid: true, Value: v}, err)
 }

@@ -38,7 +38,7 @@ func registerVoucherRoutes(managers, authed *gin.RouterGroup, db *pg.DB, vs *vou
 	managers.GET("/voucherlogs/export", exportHandler(db, vouchers.VoucherLogsRes))
 	managers.GET("/redemptions", h.listRedemptions)
 	managers.POST("/redemptions/:id/rollback", h.rollbackRedemption)
-	managers.POST("/rules/check", checkRule)
+	managers.POST("/rules/check", checkRule(db))
 
 	registerVoucherDeviceRoutes(authed, vs)
 }

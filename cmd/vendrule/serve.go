@@ -38,6 +38,7 @@ type Main struct {
 	metrics  *metricsServer // nil: /metrics is served on the main address
 	jobs     *schedule.Scheduler
 	vouchers *vouchers.Service
+	identity *identity.Service
 }
 
 // NewMain returns a service for cfg; Open starts it.
@@ -86,6 +87,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	ids := identity.New(m.DB, secret)
 	ids.BaseURL = m.Config.BaseURL
+	m.identity = ids
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(m.DB.SQL, "vendrule"))
@@ -204,6 +206,9 @@ func (m *Main) Close() error {
 	var errs []error
 	if m.vouchers != nil {
 		m.vouchers.Close() // stops generations before the database goes
+	}
+	if m.identity != nil {
+		m.identity.Wait() // reset emails of answered requests are written before the database goes
 	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
