@@ -85,6 +85,7 @@ func openHot(url string) (*pgxpool.Pool, error) {
 	cfg.MaxConnLifetime = time.Minute
 	cfg.MaxConnLifetimeJitter = 10 * time.Second
 	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	cfg.ConnConfig.RuntimeParams["enable_seqscan"] = "off"
 	hot, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
