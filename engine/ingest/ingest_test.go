@@ -103,3 +103,38 @@ func BenchmarkIngestEvents500(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "events/s")
 }
+
+// sales returns n sales with one cash payment each, remotes from, from on.
+func sales(from, n int) []models.TransactionInput {
+	out := make([]models.TransactionInput, n)
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range out {
+		r := int64(from + i)
+		out[i] = models.TransactionInput{Remote: &r, Name: "coffee", Price: 250,
+			OccurredAt: base.Add(time.Duration(r) * time.Second).Format(time.RFC3339),
+			Payments:   []models.PaymentInput{{Method: "cash", Price: 250}}}
+	}
+	return out
+}
+
+// BenchmarkIngestTransactions500 ingests batches of 500 new sales (one
+// payment each) for one machine and reports sales per second.
+func BenchmarkIngestTransactions500(b *testing.B) {
+	db := pgtest.MustOpenDB(b)
+	sc := newMachine(b, db)
+	svc := &ingest.Service{DB: db, Now: time.Now}
+	ctx := context.Background()
+	const size = 500
+	batches := make([][]models.TransactionInput, b.N)
+	for i := range batches {
+		batches[i] = sales(i*size, size)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res, err := svc.IngestTransactions(ctx, sc, batches[i])
+		if err != nil || res.Stored != size {
+			b.Fatalf("batch %d: %+v %v", i, res, err)
+		}
+	}
+	b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "sales/s")
+}
