@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -136,7 +137,10 @@ func (e *Engine) backtestMachines(ctx context.Context, sc models.Scope, o models
 // backtestMachine judges o on m at from (as a new watch would be), then
 // replays (from, to].
 func (e *Engine) backtestMachine(ctx context.Context, o *observer, m *machineInfo, from, to time.Time) ([]BacktestAlert, error) {
-	anchor := fleet.Later(o.CreatedAt, m.CreatedAt)
+	anchor, err := e.backtestAnchor(ctx, o, m, from)
+	if err != nil {
+		return nil, err
+	}
 	_, changes, err := judgeAndReplay(ctx, e.DB.DB, o, m, anchor, from, to, to)
 	if err != nil {
 		return nil, err
@@ -146,6 +150,36 @@ func (e *Engine) backtestMachine(ctx context.Context, o *observer, m *machineInf
 		out = append(out, backtestAlert(m.ID, c.Alert))
 	}
 	return out, nil
+}
+
+// firstItemSQL finds the time of a machine's first stored item of either
+// kind (NULL when it has none): the bounded end of (machine, occurred_at)
+// on each table.
+const firstItemSQL = `SELECT LEAST(
+	(SELECT min(occurred_at) FROM logs WHERE machine = @machine),
+	(SELECT min(occurred_at) FROM revenue_transactions WHERE machine = @machine))`
+
+// backtestAnchor returns where a non_occurrence silence may start counting
+// in a backtest of (from, …] on m: the later of from and m's first stored
+// item, or of from and m's creation when it has none. Live watches count
+// from the observer's and the machine's creation, but a backtest judges
+// history as history: a machine's row (and the observer) may be younger
+// than the backlog uploaded for it, and counting from them would hide every
+// silence of that backlog. The first item, of either kind, is when the
+// machine is known to have been reporting.
+func (e *Engine) backtestAnchor(ctx context.Context, o *observer, m *machineInfo, from time.Time) (time.Time, error) {
+	if o.Observer != models.NonOccurrence {
+		return from, nil // only a silence needs an anchor
+	}
+	var first *time.Time
+	row := e.DB.WithContext(ctx).Raw(firstItemSQL, sql.Named("machine", m.ID)).Row()
+	if err := row.Scan(&first); err != nil {
+		return time.Time{}, fmt.Errorf("backtest anchor: %w", pg.MapError(err))
+	}
+	if first == nil {
+		return fleet.Later(from, m.CreatedAt), nil
+	}
+	return fleet.Later(from, *first), nil
 }
 
 func backtestAlert(machine int64, a *Alert) BacktestAlert {
