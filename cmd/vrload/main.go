@@ -134,7 +134,7 @@ func setup(ctx context.Context, cl *client, c config) ([]dev, error) {
 func vouchers(ctx context.Context, cl *client, c config, tag string) ([]string, error) {
 	camp := map[string]any{"name": "vrload " + tag, "type": "discount", "voucherValue": 10, "totalVouchers": c.devices}
 	if c.mode == "hot" {
-		camp = map[string]any{"name": "vrload " + tag, "type": "gift", "voucherValue": 1 << 50, "totalVouchers": 1}
+		camp = map[string]any{"name": "vrload " + tag, "type": "gift", "voucherValue": 10_000_000_000, "totalVouchers": 1} // the largest value (models.MaxAmount)
 	}
 	var cid idResp
 	if err := cl.call(ctx, c.token, "POST", "/campaigns", camp, &cid); err != nil {

@@ -39,7 +39,7 @@ type round[I, O any] struct {
 	items []I
 	out   []O
 	err   error
-	errs  []error // per item, when the batch was run one item at a time
+	errs  []error       // per item, when the batch was run one item at a time
 	lead  chan struct{} // closed when the batch's first caller may run it
 	done  chan struct{} // closed when the batch has run
 }

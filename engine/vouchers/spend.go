@@ -59,75 +59,143 @@ const writtenTTL = 10 * time.Second
 // the invariant holds), the redemptions and the logs of the vouchers
 // written, and the logs that do not depend on a write (refusals of vouchers
 // with no redeem in the group, validates). It returns the rows written.
-// (v.id = ANY ($1) lets the UPDATE find its rows by the primary key.)
+// (v.id = ANY (@v_id) lets the UPDATE find its rows by the primary key.)
 var spendGroupSQL = `WITH d AS (
-		SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],
-			$7::timestamptz[], $8::boolean[], $9::text[], $10::bigint[], $11::bigint[], $33::bigint[], $34::bigint[])
+		SELECT * FROM unnest(@v_id::uuid[], @v_version::bigint[], @v_count::bigint[], @v_total_count::bigint[],
+			@v_amount::bigint[], @v_total_amount::bigint[], @v_period_start::timestamptz[], @v_reset::boolean[],
+			@v_place::text[], @v_limit::bigint[], @v_cap::bigint[], @v_campaign::bigint[],
+			@v_campaign_version::bigint[])
 			AS d(id, version, cnt, total_cnt, amt, total_amt, period_start, reset, place, lim, cap, campaign,
 				campaign_version)),
 	u AS (
 		UPDATE vouchers v SET redemption_count = d.cnt, total_redemption_count = d.total_cnt,
 			amount_redeemed = d.amt, total_amount_redeemed = d.total_amt, period_start = d.period_start,
-			last_reset_at = CASE WHEN d.reset THEN $12 ELSE v.last_reset_at END,
-			last_redemption_at = $12, last_redemption_location = d.place, lock_owner = NULL, locked_till = NULL,
-			updated_at = $12
+			last_reset_at = CASE WHEN d.reset THEN @now ELSE v.last_reset_at END,
+			last_redemption_at = @now, last_redemption_location = d.place, lock_owner = NULL, locked_till = NULL,
+			updated_at = @now
 		FROM d
-		WHERE v.id = ANY ($1::uuid[]) AND v.id = d.id AND v.xmin::text::bigint = d.version
+		WHERE v.id = ANY (@v_id::uuid[]) AND v.id = d.id AND v.xmin::text::bigint = d.version
 			AND (d.lim = 0 OR d.cnt <= d.lim) AND (d.cap < 0 OR d.amt <= d.cap)
 			AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = d.campaign AND c.xmin::text::bigint = d.campaign_version)
 		RETURNING ` + prefixed("v.", voucherCols) + `),
 	r AS (
 		INSERT INTO redemptions (user_group, voucher, campaign, device_id, order_id, machine, location, amount,
 			period_start, response)
-		SELECT x.* FROM unnest($13::bigint[], $14::uuid[], $15::bigint[], $16::text[], $17::text[], $18::bigint[],
-			$19::bigint[], $20::bigint[], $21::timestamptz[], $22::text[])
+		SELECT x.* FROM unnest(@r_group::bigint[], @r_voucher::uuid[], @r_campaign::bigint[], @r_device::text[],
+			@r_order::text[], @r_machine::bigint[], @r_location::bigint[], @r_amount::bigint[],
+			@r_period_start::timestamptz[], @r_response::text[])
 			AS x(user_group, voucher, campaign, device_id, order_id, machine, location, amount, period_start, response)
 		WHERE x.voucher IN (SELECT id FROM u)),
 	l AS (
 		INSERT INTO voucher_logs (user_group, voucher, requester, requester_location, action, success, request,
 			response, currency)
 		SELECT x.user_group, x.voucher, x.requester, x.place, x.action, x.success, x.request, x.response, x.currency
-		FROM unnest($23::bigint[], $24::uuid[], $25::text[], $26::text[], $27::smallint[], $28::text[], $29::text[],
-			$30::text[], $31::boolean[], $32::text[])
+		FROM unnest(@l_group::bigint[], @l_voucher::uuid[], @l_requester::text[], @l_place::text[],
+			@l_success::smallint[], @l_request::text[], @l_response::text[], @l_currency::text[], @l_written::boolean[],
+			@l_action::text[])
 			AS x(user_group, voucher, requester, place, success, request, response, currency, written, action)
 		WHERE NOT x.written OR x.voucher IN (SELECT id FROM u))
 	SELECT ` + voucherCols + ` FROM u`
 
-// spendWrite collects the columns of spendGroupSQL's arrays.
+// voucherWrite is a voucher's counters as a group decided them, with what
+// its UPDATE must find to apply them.
+type voucherWrite struct {
+	id                        string
+	version                   int64 // the row version decided on
+	count, totalCount         int64
+	amount, totalAmount       int64
+	periodStart               *time.Time
+	reset                     bool   // the period was reset
+	place                     string // where it was last redeemed
+	limit                     int64  // the redemption limit, 0 for none
+	balanceCap                int64  // a gift's value, -1 for other types
+	campaign, campaignVersion int64
+}
+
+// redemptionRow is one redemptions row.
+type redemptionRow struct {
+	userGroup         int64
+	voucher           string
+	campaign          int64
+	deviceID, orderID string
+	machine, location int64
+	amount            int64
+	periodStart       *time.Time
+	response          string
+}
+
+// groupLogRow is a log row of a group; written ones are kept only if their
+// voucher's UPDATE matched.
+type groupLogRow struct {
+	logRow
+	written bool
+}
+
+// spendWrite is what one group writes.
 type spendWrite struct {
-	// vouchers
-	id                             []string
-	version, cnt, totalCnt         []int64
-	amt, totalAmt, lim, balanceCap []int64
-	periodStart                    []*time.Time
-	reset                          []bool
-	place                          []string
-	campaign, campaignVersion      []int64
-	// redemptions
-	rGroup, rCampaign, rMachine     []int64
-	rLocation, rAmount              []int64
-	rVoucher, rDevice, rOrder, rOut []string
-	rPeriod                         []*time.Time
-	// logs
-	lGroup                             []int64
-	lVoucher, lWho, lPlace, lReq, lOut []string
-	lCurrency, lAction                 []string
-	lSuccess                           []int16
-	lWritten                           []bool
+	vouchers    []voucherWrite
+	redemptions []redemptionRow
+	logs        []groupLogRow
 }
 
 // log adds a redeem's log row; written makes it depend on the voucher's UPDATE.
 func (w *spendWrite) log(t *target, who, place string, success int16, req string, out []byte, written bool) {
-	w.addLog(logRow{userGroup: t.V.UserGroup, voucher: t.V.ID, requester: who, location: place, action: "redeem",
-		success: success, request: req, response: string(out), currency: t.C.Currency}, written)
+	w.logs = append(w.logs, groupLogRow{logRow{userGroup: t.V.UserGroup, voucher: t.V.ID, requester: who,
+		location: place, action: "redeem", success: success, request: req, response: string(out),
+		currency: t.C.Currency}, written})
 }
 
-func (w *spendWrite) addLog(r logRow, written bool) {
-	w.lGroup, w.lVoucher, w.lWho, w.lPlace = append(w.lGroup, r.userGroup), append(w.lVoucher, r.voucher),
-		append(w.lWho, r.requester), append(w.lPlace, r.location)
-	w.lSuccess, w.lReq, w.lOut = append(w.lSuccess, r.success), append(w.lReq, r.request), append(w.lOut, r.response)
-	w.lCurrency, w.lWritten, w.lAction = append(w.lCurrency, r.currency), append(w.lWritten, written),
-		append(w.lAction, r.action)
+// args returns the arguments of spendGroupSQL: each column of the rows as
+// an array, by name.
+func (w *spendWrite) args(now time.Time) pgx.StrictNamedArgs {
+	a := pgx.StrictNamedArgs{"now": now.UTC()}
+	a["v_id"], a["v_version"] = column(w.vouchers, func(v voucherWrite) string { return v.id }),
+		column(w.vouchers, func(v voucherWrite) int64 { return v.version })
+	a["v_count"], a["v_total_count"] = column(w.vouchers, func(v voucherWrite) int64 { return v.count }),
+		column(w.vouchers, func(v voucherWrite) int64 { return v.totalCount })
+	a["v_amount"], a["v_total_amount"] = column(w.vouchers, func(v voucherWrite) int64 { return v.amount }),
+		column(w.vouchers, func(v voucherWrite) int64 { return v.totalAmount })
+	a["v_period_start"] = column(w.vouchers, func(v voucherWrite) *time.Time { return v.periodStart })
+	a["v_reset"] = column(w.vouchers, func(v voucherWrite) bool { return v.reset })
+	a["v_place"] = column(w.vouchers, func(v voucherWrite) string { return v.place })
+	a["v_limit"], a["v_cap"] = column(w.vouchers, func(v voucherWrite) int64 { return v.limit }),
+		column(w.vouchers, func(v voucherWrite) int64 { return v.balanceCap })
+	a["v_campaign"] = column(w.vouchers, func(v voucherWrite) int64 { return v.campaign })
+	a["v_campaign_version"] = column(w.vouchers, func(v voucherWrite) int64 { return v.campaignVersion })
+
+	r := w.redemptions
+	a["r_group"] = column(r, func(x redemptionRow) int64 { return x.userGroup })
+	a["r_voucher"] = column(r, func(x redemptionRow) string { return x.voucher })
+	a["r_campaign"] = column(r, func(x redemptionRow) int64 { return x.campaign })
+	a["r_device"] = column(r, func(x redemptionRow) string { return x.deviceID })
+	a["r_order"] = column(r, func(x redemptionRow) string { return x.orderID })
+	a["r_machine"] = column(r, func(x redemptionRow) int64 { return x.machine })
+	a["r_location"] = column(r, func(x redemptionRow) int64 { return x.location })
+	a["r_amount"] = column(r, func(x redemptionRow) int64 { return x.amount })
+	a["r_period_start"] = column(r, func(x redemptionRow) *time.Time { return x.periodStart })
+	a["r_response"] = column(r, func(x redemptionRow) string { return x.response })
+
+	l := w.logs
+	a["l_group"] = column(l, func(x groupLogRow) int64 { return x.userGroup })
+	a["l_voucher"] = column(l, func(x groupLogRow) string { return x.voucher })
+	a["l_requester"] = column(l, func(x groupLogRow) string { return x.requester })
+	a["l_place"] = column(l, func(x groupLogRow) string { return x.location })
+	a["l_success"] = column(l, func(x groupLogRow) int16 { return x.success })
+	a["l_request"] = column(l, func(x groupLogRow) string { return x.request })
+	a["l_response"] = column(l, func(x groupLogRow) string { return x.response })
+	a["l_currency"] = column(l, func(x groupLogRow) string { return x.currency })
+	a["l_written"] = column(l, func(x groupLogRow) bool { return x.written })
+	a["l_action"] = column(l, func(x groupLogRow) string { return x.action })
+	return a
+}
+
+// column returns one field of every row, as the array of a column.
+func column[R, F any](rows []R, field func(R) F) []F {
+	out := make([]F, len(rows))
+	for i, r := range rows {
+		out[i] = field(r)
+	}
+	return out
 }
 
 // spendBatch decides and writes one group of redeems (the Run of s.spends).
@@ -139,7 +207,7 @@ func (s *Service) spendBatch(ctx context.Context, items []*spend) ([]spent, erro
 	var w spendWrite
 	for i, it := range items {
 		if it.log != nil {
-			w.addLog(*it.log, false)
+			w.logs = append(w.logs, groupLogRow{logRow: *it.log})
 			continue
 		}
 		id := it.rd.t.V.ID
@@ -152,33 +220,13 @@ func (s *Service) spendBatch(ctx context.Context, items []*spend) ([]spent, erro
 	for _, id := range vouchers {
 		s.decideVoucher(ctx, &w, items, byVoucher[id], out, now)
 	}
-	if len(w.id) == 0 && len(w.lGroup) == 0 {
+	if len(w.vouchers) == 0 && len(w.logs) == 0 {
 		return out, nil
 	}
 	if s.beforeWrite != nil {
 		s.beforeWrite()
 	}
-	var rows []writtenRow
-	err := s.DB.WithConn(ctx, func(c *pgx.Conn) error {
-		res, err := c.Query(ctx, spendGroupSQL, w.id, w.version, w.cnt, w.totalCnt, w.amt, w.totalAmt, w.periodStart,
-			w.reset, w.place, w.lim, w.balanceCap, now.UTC(),
-			w.rGroup, w.rVoucher, w.rCampaign, w.rDevice, w.rOrder, w.rMachine, w.rLocation, w.rAmount, w.rPeriod,
-			w.rOut,
-			w.lGroup, w.lVoucher, w.lWho, w.lPlace, w.lSuccess, w.lReq, w.lOut, w.lCurrency, w.lWritten, w.lAction,
-			w.campaign, w.campaignVersion)
-		if err != nil {
-			return err
-		}
-		defer res.Close()
-		for res.Next() {
-			var r writtenRow
-			if err := res.Scan(voucherDest(&r.v, &r.version)...); err != nil {
-				return err
-			}
-			rows = append(rows, r)
-		}
-		return res.Err()
-	})
+	rows, err := s.writeGroup(ctx, &w, now)
 	if err != nil {
 		if !uniqueViolation(err) {
 			return nil, err
@@ -198,16 +246,48 @@ func (s *Service) spendBatch(ctx context.Context, items []*spend) ([]spent, erro
 		written[r.v.ID] = true
 		s.written[r.v.ID] = r
 	}
-	for _, id := range w.id {
-		if written[id] {
+	for _, v := range w.vouchers {
+		if written[v.id] {
 			continue
 		}
-		delete(s.written, id)
-		for _, i := range byVoucher[id] {
+		delete(s.written, v.id)
+		for _, i := range byVoucher[v.id] {
 			out[i] = spent{relock: true}
 		}
 	}
 	return out, nil
+}
+
+// writeGroup runs spendGroupSQL for w and returns the voucher rows it
+// wrote. A group that spends nothing (validates' and refusals' logs only)
+// commits without waiting for its WAL to reach the disk: those rows record
+// answers, not money, and a lone validate so costs no disk flush
+// (docs/vouchers.md, "Durability of logs").
+func (s *Service) writeGroup(ctx context.Context, w *spendWrite, now time.Time) ([]writtenRow, error) {
+	var rows []writtenRow
+	err := s.DB.WithConn(ctx, func(c *pgx.Conn) error {
+		b := &pgx.Batch{}
+		lazy := len(w.vouchers) == 0
+		if lazy {
+			b.Queue("BEGIN")
+			b.Queue("SET LOCAL synchronous_commit TO off")
+		}
+		b.Queue(spendGroupSQL, w.args(now)).Query(func(res pgx.Rows) error {
+			for res.Next() {
+				var r writtenRow
+				if err := res.Scan(voucherDest(&r.v, &r.version)...); err != nil {
+					return err
+				}
+				rows = append(rows, r)
+			}
+			return res.Err()
+		})
+		if lazy {
+			b.Queue("COMMIT")
+		}
+		return c.SendBatch(ctx, b).Close()
+	})
+	return rows, err
 }
 
 // decideVoucher decides the redeems idx of one voucher in order, each on
@@ -215,11 +295,10 @@ func (s *Service) spendBatch(ctx context.Context, items []*spend) ([]spent, erro
 func (s *Service) decideVoucher(ctx context.Context, w *spendWrite, items []*spend, idx []int, out []spent, now time.Time) {
 	base := s.newestRow(items, idx)
 	cur := base.V
-	first := len(w.lGroup)
+	first := len(w.logs)
 	answers := map[string][]byte{} // (device, order) → answer, for retries inside the group
-	accepted, reset := false, false
-	var place string
-	var lim, balanceCap int64
+	vw := voucherWrite{version: int64(base.version), campaign: base.C.ID, campaignVersion: int64(base.campaignVersion)}
+	accepted := false
 	for _, i := range idx {
 		it := items[i]
 		d := it.rd.d
@@ -250,35 +329,29 @@ func (s *Service) decideVoucher(ctx context.Context, w *spendWrite, items []*spe
 		}
 		out[i].out = mustJSON(resp)
 		answers[key] = out[i].out
-		accepted, place = true, d.locationLabel()
-		lim, balanceCap = dec.Settings.RedemptionLimit, -1
+		accepted, vw.place = true, d.locationLabel()
+		vw.limit, vw.balanceCap = dec.Settings.RedemptionLimit, -1
 		if dec.Settings.Type == models.CampaignGift {
-			balanceCap = dec.Settings.Value
+			vw.balanceCap = dec.Settings.Value
 		}
-		reset = reset || dec.Counters.Reset
+		vw.reset = vw.reset || dec.Counters.Reset
 		applySpend(&cur, &dec)
-		w.rGroup, w.rVoucher, w.rCampaign = append(w.rGroup, cur.UserGroup), append(w.rVoucher, cur.ID),
-			append(w.rCampaign, cur.Campaign)
-		w.rDevice, w.rOrder, w.rMachine = append(w.rDevice, it.req.DeviceID), append(w.rOrder, it.req.Order.ID),
-			append(w.rMachine, d.MachineID)
-		w.rLocation, w.rAmount, w.rPeriod, w.rOut = append(w.rLocation, d.LocationID), append(w.rAmount, dec.Amount),
-			append(w.rPeriod, cur.PeriodStart), append(w.rOut, string(out[i].out))
-		w.log(base, who, place, 1, reqJSON, out[i].out, true)
+		w.redemptions = append(w.redemptions, redemptionRow{userGroup: cur.UserGroup, voucher: cur.ID,
+			campaign: cur.Campaign, deviceID: it.req.DeviceID, orderID: it.req.Order.ID, machine: d.MachineID,
+			location: d.LocationID, amount: dec.Amount, periodStart: cur.PeriodStart, response: string(out[i].out)})
+		w.log(base, who, vw.place, 1, reqJSON, out[i].out, true)
 	}
 	if !accepted {
 		return
 	}
 	// the voucher is written: every log of its redeems depends on that
-	for i := first; i < len(w.lWritten); i++ {
-		w.lWritten[i] = true
+	for i := first; i < len(w.logs); i++ {
+		w.logs[i].written = true
 	}
-	w.id, w.version = append(w.id, cur.ID), append(w.version, int64(base.version))
-	w.cnt, w.totalCnt = append(w.cnt, cur.RedemptionCount), append(w.totalCnt, cur.TotalRedemptionCount)
-	w.amt, w.totalAmt = append(w.amt, cur.AmountRedeemed), append(w.totalAmt, cur.TotalAmountRedeemed)
-	w.periodStart, w.reset, w.place = append(w.periodStart, cur.PeriodStart), append(w.reset, reset),
-		append(w.place, place)
-	w.lim, w.balanceCap = append(w.lim, lim), append(w.balanceCap, balanceCap)
-	w.campaign, w.campaignVersion = append(w.campaign, base.C.ID), append(w.campaignVersion, int64(base.campaignVersion))
+	vw.id, vw.periodStart = cur.ID, cur.PeriodStart
+	vw.count, vw.totalCount = cur.RedemptionCount, cur.TotalRedemptionCount
+	vw.amount, vw.totalAmount = cur.AmountRedeemed, cur.TotalAmountRedeemed
+	w.vouchers = append(w.vouchers, vw)
 }
 
 // applySpend changes v as a redeem decided with dec does.

@@ -1,5 +1,7 @@
--- One redeem as vendrule does it: the limit/balance guard and the change in
--- one conditional UPDATE, and the redemption row, in one transaction.
+-- The least durable work of one redeem, as the yardstick for vendrule's:
+-- the limit/balance guard and the change in one conditional UPDATE, the
+-- redemption row under its unique idempotency key with the stored answer,
+-- and the voucher's log row, in one transaction.
 -- Distinct vouchers: pgbench -n -c 32 -j 2 -T 20 -D scale=10 -D hot=0 -f redeem.sql
 -- One hot voucher:   pgbench -n -c 8 -j 2 -T 20 -D scale=10 -D hot=1 -f redeem.sql (and -c 32)
 -- All of it, repeated, with vrload in between: run.sh
@@ -15,4 +17,6 @@ UPDATE bench_vouchers SET redemption_count = redemption_count + 1, amount_redeem
     AND (balance_cap < 0 OR amount_redeemed + 1 <= balance_cap);
 INSERT INTO bench_redemptions (voucher, device_id, order_id, amount, response)
   VALUES (:v, 'dev-' || :client_id, :client_id || '-' || :o, 1, '{"redeemed":true}');
+INSERT INTO bench_voucher_logs (voucher, requester, action, success, request, response)
+  VALUES (:v, 'dev-' || :client_id, 'redeem', 1, '{"order":{"id":"' || :o || '"}}', '{"redeemed":true}');
 END;
