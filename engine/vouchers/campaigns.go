@@ -85,7 +85,7 @@ func (s *Service) UpdateCampaign(ctx context.Context, sc models.Scope, id int64,
 	if err != nil {
 		return nil, err
 	}
-	if p.Status != nil && (c.Status == models.StatusCreating || c.Status == models.StatusFailed) {
+	if p.Status != nil && *p.Status != c.Status && (c.Status == models.StatusCreating || c.Status == models.StatusFailed) {
 		return nil, models.Errorf(models.ECONFLICT, "campaign is %s; its status cannot change", c.Status)
 	}
 	if err := p.Apply(c); err != nil {

@@ -200,6 +200,7 @@ func (s *Service) Validate(ctx context.Context, sc models.Scope, code string, re
 	if err := checkDeviceID(sc, req.DeviceID); err != nil {
 		return nil, err
 	}
+	readAt := time.Now()
 	rr, err := s.read(ctx, sc, req.DeviceID, code, "")
 	switch {
 	case err != nil:
@@ -212,6 +213,9 @@ func (s *Service) Validate(ctx context.Context, sc models.Scope, code string, re
 	t, d := rr.t, rr.d
 	now := s.Now()
 	dec := decide(ctx, t, d, request{DeviceID: req.DeviceID, Order: req.Order, Demand: req.Demand}, now)
+	if dec.ok() && req.LockDuration <= 0 { // a lock changes the row: its redeem reads again
+		s.validated.put(sc, req.DeviceID, code, validatedRow{d: d, t: t, readAt: readAt})
+	}
 	resp := validateResponse(t, &dec)
 	who, reqJSON := requester(sc, req.DeviceID), string(mustJSON(req))
 	if !dec.ok() || req.LockDuration <= 0 {
@@ -296,13 +300,13 @@ func (s *Service) Redeem(ctx context.Context, sc models.Scope, code string, req 
 }
 
 func (s *Service) redeem(ctx context.Context, sc models.Scope, code string, req RedeemRequest) ([]byte, error) {
-	readAt := time.Now()
-	rd, err := s.readRedeem(ctx, sc, code, req)
+	startedAt := time.Now()
+	rd, dec, err := s.readAndJudge(ctx, sc, code, req)
 	if err != nil || rd.out != nil {
 		return rd.answer(), err
 	}
-	vd := s.judgeRead(ctx, rd, req)
-	res, err := s.spends.Do(ctx, &spend{sc: sc, req: req, rd: rd, readAt: readAt, vd: vd})
+	vd := dec.verdict
+	res, err := s.spends.Do(ctx, &spend{sc: sc, req: req, rd: rd, startedAt: startedAt, readAt: rd.readAt, vd: vd})
 	if err != nil || !res.relock {
 		return res.out, err
 	}
@@ -316,20 +320,36 @@ func (s *Service) redeem(ctx context.Context, sc models.Scope, code string, req 
 		if rd, err = s.readRedeem(ctx, sc, code, req); err != nil || rd.out != nil {
 			return rd.answer(), err
 		}
-		vd = s.judgeRead(ctx, rd, req)
+		vd = s.judgeRead(ctx, rd, req).verdict
 	}
+}
+
+// readAndJudge finds the row a redeem decides on, the read of its device's
+// validate moments ago when there is one (validated.go), else a read of
+// its own, and decides on it outside every group and lock.
+func (s *Service) readAndJudge(ctx context.Context, sc models.Scope, code string, req RedeemRequest) (*redeemRead, decision, error) {
+	if v, ok := s.validated.take(sc, req.DeviceID, code); ok {
+		rd := &redeemRead{d: v.d, t: v.t, readAt: v.readAt}
+		if dec := s.judgeRead(ctx, rd, req); dec.ok() {
+			return rd, dec, nil
+		}
+	}
+	rd, err := s.readRedeem(ctx, sc, code, req)
+	if err != nil || rd.out != nil {
+		return rd, decision{}, err
+	}
+	return rd, s.judgeRead(ctx, rd, req), nil
 }
 
 // maxStale is how many times a redeem evaluates its voucher's expressions
 // outside the row lock before it evaluates them under it.
 const maxStale = 3
 
-// judgeRead evaluates the expressions of the voucher a redeem read, if it
-// has any, outside every group and lock.
-func (s *Service) judgeRead(ctx context.Context, rd *redeemRead, req RedeemRequest) *verdict {
-	dec := decide(ctx, rd.t, rd.d, request{DeviceID: req.DeviceID, Order: req.Order, Demand: req.Demand,
+// judgeRead decides a redeem on the row it read, evaluating the voucher's
+// expressions (if it has any) outside every group and lock.
+func (s *Service) judgeRead(ctx context.Context, rd *redeemRead, req RedeemRequest) decision {
+	return decide(ctx, rd.t, rd.d, request{DeviceID: req.DeviceID, Order: req.Order, Demand: req.Demand,
 		Redeem: true}, s.Now())
-	return dec.verdict
 }
 
 // redeemOnce runs redeemLocked on a connection of the hot pool, rolling
@@ -353,9 +373,10 @@ func (s *Service) redeemOnce(ctx context.Context, sc models.Scope, code string, 
 // redeemRead is what a redeem reads before it decides. out is set when the
 // answer is already known (unknown code, an earlier answer, now logged).
 type redeemRead struct {
-	d   *device
-	t   *target
-	out []byte
+	d      *device
+	t      *target
+	out    []byte
+	readAt time.Time // when the read began
 }
 
 func (r *redeemRead) answer() []byte {
@@ -368,6 +389,7 @@ func (r *redeemRead) answer() []byte {
 // readRedeem reads the device, the voucher and an earlier answer through
 // the read group. An earlier answer is logged and becomes the answer.
 func (s *Service) readRedeem(ctx context.Context, sc models.Scope, code string, req RedeemRequest) (*redeemRead, error) {
+	readAt := time.Now()
 	orderID := ""
 	if req.Order != nil {
 		orderID = req.Order.ID
@@ -388,7 +410,7 @@ func (s *Service) readRedeem(ctx context.Context, sc models.Scope, code string, 
 			response: string(out), currency: t.C.Currency})
 		return &redeemRead{d: rr.d, t: t, out: out}, err
 	}
-	return &redeemRead{d: rr.d, t: rr.t}, nil
+	return &redeemRead{d: rr.d, t: rr.t, readAt: readAt}, nil
 }
 
 // earlier returns the answer to a retry of an order redeemed before, and

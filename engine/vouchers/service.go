@@ -45,9 +45,11 @@ type Service struct {
 	prunedAt time.Time
 	reads    batch.Group[readItem, readResult]
 	devices  deviceCache
-	jobs     sync.WaitGroup
-	ctx      context.Context
-	cancel   context.CancelFunc
+	// validated keeps validates' reads for the redeems that follow them.
+	validated validatedCache
+	jobs      sync.WaitGroup
+	ctx       context.Context
+	cancel    context.CancelFunc
 }
 
 // New returns a service over db with the real clock.

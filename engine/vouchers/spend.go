@@ -26,12 +26,15 @@ import (
 // read began; or, with log set, a validate's log row, which the group's
 // statement writes with the rest (one commit for all).
 type spend struct {
-	sc     models.Scope
-	req    RedeemRequest
-	rd     *redeemRead
-	readAt time.Time
-	vd     *verdict // what the voucher's expressions said of rd, if it has any
-	log    *logRow
+	sc  models.Scope
+	req RedeemRequest
+	rd  *redeemRead
+	// startedAt is when the redeem began; readAt when its row was read,
+	// which is earlier for a row a validate read (validated.go)
+	startedAt time.Time
+	readAt    time.Time
+	vd        *verdict // what the voucher's expressions said of rd, if it has any
+	log       *logRow
 }
 
 // spent is a spend's outcome: the answer, or relock when the voucher
@@ -293,7 +296,7 @@ func (s *Service) writeGroup(ctx context.Context, w *spendWrite, now time.Time) 
 // decideVoucher decides the redeems idx of one voucher in order, each on
 // the row as the ones before it left it, and adds their writes to w.
 func (s *Service) decideVoucher(ctx context.Context, w *spendWrite, items []*spend, idx []int, out []spent, now time.Time) {
-	base := s.newestRow(items, idx)
+	base, baseAt := s.newestRow(items, idx)
 	cur := base.V
 	first := len(w.logs)
 	answers := map[string][]byte{} // (device, order) → answer, for retries inside the group
@@ -321,6 +324,10 @@ func (s *Service) decideVoucher(ctx context.Context, w *spendWrite, items []*spe
 		}
 		resp := RedeemResponse{Code: cur.Code, CampaignType: base.C.Type, VoucherID: cur.ID, Redeemed: dec.ok(),
 			Reason: dec.Reason, Message: dec.Message, Discount: discount(&dec), VoucherValue: dec.Settings.Value}
+		if !dec.ok() && baseAt.Before(it.startedAt) {
+			out[i] = spent{relock: true} // never a refusal on a row read before the request began
+			continue
+		}
 		if !dec.ok() {
 			resp.Discount.AmountOff = 0
 			out[i].out = mustJSON(resp)
@@ -370,10 +377,10 @@ func applySpend(v *models.Voucher, dec *decision) {
 	v.LockOwner, v.LockedTill = nil, nil
 }
 
-// newestRow returns the row the redeems idx of one voucher are decided on:
-// the read that began last, unless this process wrote the voucher after
-// that read began.
-func (s *Service) newestRow(items []*spend, idx []int) *target {
+// newestRow returns the row the redeems idx of one voucher are decided on,
+// and when it was read or written: the read that began last, unless this
+// process wrote the voucher after that read began.
+func (s *Service) newestRow(items []*spend, idx []int) (*target, time.Time) {
 	last := items[idx[0]]
 	for _, i := range idx[1:] {
 		if items[i].readAt.After(last.readAt) {
@@ -383,8 +390,9 @@ func (s *Service) newestRow(items []*spend, idx []int) *target {
 	t := *last.rd.t
 	if r, ok := s.written[t.V.ID]; ok && r.at.After(last.readAt) {
 		t.V, t.version = r.v, r.version
+		return &t, r.at
 	}
-	return &t
+	return &t, last.readAt
 }
 
 // pruneWritten forgets, at most once per writtenTTL, the rows written

@@ -23,7 +23,7 @@ func (f *fixture) readSpend(sc models.Scope, code, order string, amount int64, d
 	if rd.t == nil || rd.out != nil {
 		f.t.Fatalf("read of %s/%s is answered already: %s", code, order, rd.out)
 	}
-	return &spend{sc: sc, req: req, rd: rd, readAt: readAt, vd: f.s.judgeRead(context.Background(), rd, req)}
+	return &spend{sc: sc, req: req, rd: rd, startedAt: readAt, readAt: readAt, vd: f.s.judgeRead(context.Background(), rd, req).verdict}
 }
 
 // spendGroup decides and writes items as one group.

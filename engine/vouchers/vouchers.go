@@ -71,6 +71,13 @@ func checkVoucherInput(c *models.Campaign, in *models.VoucherInput) error {
 	if in.Value != nil && vt == models.ValuePercent && (*in.Value < 1 || *in.Value > 100) {
 		return models.FieldError("value", "must be a whole percent from 1 to 100")
 	}
+	zone := c.TimeZone
+	if in.TimeZone != nil {
+		zone = *in.TimeZone
+	}
+	if err := models.NormalizeDate("expiresOn", in.ExpiresOn, zone); err != nil {
+		return err
+	}
 	return compileRules(in.RedemptionRules, "")
 }
 
@@ -142,10 +149,15 @@ func (s *Service) UpdateVoucher(ctx context.Context, sc models.Scope, id string,
 	if err != nil {
 		return nil, err
 	}
+	shown := View(&t.C, &t.V, s.Now())
+	p.KeepInherited(&shown)
 	if err := p.Apply(&t.V); err != nil {
 		return nil, err
 	}
 	st := Effective(&t.C, &t.V)
+	if err := models.NormalizeDate("expiresOn", t.V.ExpiresOn, st.TimeZone); err != nil {
+		return nil, err
+	}
 	if st.Type != models.CampaignDynamic {
 		if err := vValue(st); err != nil {
 			return nil, err

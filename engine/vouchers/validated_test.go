@@ -1,0 +1,82 @@
+package vouchers
+
+import (
+	"context"
+	"testing"
+
+	"github.com/vendrule/vendrule/models"
+)
+
+// A redeem decides on the row its device's validate read (validated.go).
+// Whatever happened to the voucher in between, the answer is the one a
+// fresh read would give.
+func TestRedeemAfterValidateSeesChanges(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		between func(f *fixture, c *models.Campaign, code string)
+		want    string // the redeem's reason, "" for redeemed
+	}{
+		{name: "nothing", between: func(*fixture, *models.Campaign, string) {}},
+		{name: "campaign switched off", want: ReasonInactive, between: func(f *fixture, c *models.Campaign, _ string) {
+			_, err := f.s.UpdateCampaign(ctx, f.mgr, c.ID, &models.CampaignPatch{Status: ptr(models.StatusInactive)})
+			must(f.t, err)
+		}},
+		{name: "limit used up elsewhere", want: ReasonLimitReached, between: func(f *fixture, _ *models.Campaign, code string) {
+			if r := f.redeem(f.dev2, code, "elsewhere", 100, nil); !r.Redeemed {
+				f.t.Fatalf("other device: %+v", r)
+			}
+		}},
+		{name: "balance rolled back", between: func(f *fixture, _ *models.Campaign, code string) {
+			f.redeem(f.dev2, code, "back", 100, nil)
+			_, err := f.s.Rollback(ctx, f.dev2, code, RollbackRequest{DeviceID: "host-2", Order: struct {
+				ID string `json:"id"`
+			}{ID: "back"}})
+			must(f.t, err)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			c := f.campaign(models.Campaign{Type: models.CampaignDiscount, VoucherValue: 10, RedemptionLimit: 1})
+			code := f.voucher(c, models.VoucherInput{})
+			if v := f.validate(f.dev, code, ValidateRequest{}); !v.Valid {
+				t.Fatalf("validate: %+v", v)
+			}
+			tt.between(f, c, code)
+			r := f.redeem(f.dev, code, "mine", 100, nil)
+			if r.Reason != tt.want || r.Redeemed != (tt.want == "") {
+				t.Fatalf("redeem: %+v, want reason %q", r, tt.want)
+			}
+			if again := f.redeem(f.dev, code, "mine", 100, nil); again != r {
+				t.Fatalf("retry: %+v, want %+v", again, r)
+			}
+			want := int64(0)
+			if r.Redeemed {
+				want = 1
+			}
+			if got := f.count(`SELECT count(*) FROM redemptions r JOIN vouchers v ON v.id = r.voucher
+				WHERE v.code = ? AND r.order_id = 'mine'`, code); got != want {
+				t.Fatalf("%d redemptions of the order, want %d", got, want)
+			}
+		})
+	}
+}
+
+// A validate's read serves one redeem only, of its own caller: another
+// device's redeem, and a second redeem, read afresh.
+func TestValidatedReadServesOneRedeem(t *testing.T) {
+	f := newFixture(t)
+	code := f.voucher(f.campaign(models.Campaign{Type: models.CampaignDiscount, VoucherValue: 10}), models.VoucherInput{})
+	f.validate(f.dev, code, ValidateRequest{})
+	if _, ok := f.s.validated.take(f.dev2, "host-2", code); ok {
+		t.Fatal("another caller took the device's validated read")
+	}
+	f.validate(f.dev, code, ValidateRequest{})
+	if _, ok := f.s.validated.take(f.dev, "host-1", code); !ok {
+		t.Fatal("the device's validated read is not kept")
+	}
+	if _, ok := f.s.validated.take(f.dev, "host-1", code); ok {
+		t.Fatal("a validated read served twice")
+	}
+}
