@@ -68,6 +68,14 @@ type Machine struct {
 	Notes         string `json:"notes"`
 	VirtualPrices bool   `json:"virtualPrices"`
 	Active        bool   `json:"active"`
+
+	// The newest event and sale by occurredAt, with their times: kept by
+	// ingestion, never written through the API (<-:false), nil until the
+	// machine's first one.
+	LastLog                  *int64     `json:"lastLog" gorm:"<-:false"`
+	LastLogAt                *time.Time `json:"lastLogAt" gorm:"<-:false"`
+	LastRevenuetransaction   *int64     `json:"lastRevenuetransaction" gorm:"<-:false"`
+	LastRevenuetransactionAt *time.Time `json:"lastRevenuetransactionAt" gorm:"<-:false"`
 }
 
 // Validate checks the required fields and the currency; a blank currency

@@ -124,5 +124,5 @@ func eventColumns(events []models.Event) []column {
 func insertEvents(ctx context.Context, tx *gorm.DB, events []models.Event) ([]models.Event, error) {
 	return insertNew(ctx, tx, "logs", eventColumns(events), events, func(e *models.Event) machineRemote {
 		return machineRemote{e.Machine, e.Remote}
-	})
+	}, lastLog)
 }

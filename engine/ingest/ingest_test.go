@@ -17,21 +17,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // newMachine makes a tenant with one machine and returns the machine's
 // device scope.
-func newMachine(tb testing.TB, db *pg.DB) models.Scope {
-	tb.Helper()
-	var group, loc, machine int64
-	must := func(err error) {
-		tb.Helper()
-		if err != nil {
-			tb.Fatal(err)
-		}
-	}
-	must(db.Raw(`INSERT INTO user_groups (name) VALUES ('bench') RETURNING id`).Scan(&group).Error)
-	must(db.Raw(`INSERT INTO locations (user_group, name) VALUES (?, 'loc') RETURNING id`, group).Scan(&loc).Error)
-	must(db.Raw(`INSERT INTO machines (user_group, name, hostname, location) VALUES (?, 'm', 'bench-host', ?)
-		RETURNING id`, group, loc).Scan(&machine).Error)
-	return models.Scope{MachineID: machine, DeviceID: "bench-host", GroupID: group, Groups: []int64{group}}
-}
+func newMachine(tb testing.TB, db *pg.DB) models.Scope { return ingest.NewTestMachine(tb, db) }
 
 func batch(from, n int) []models.EventInput {
 	out := make([]models.EventInput, n)

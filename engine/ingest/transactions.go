@@ -121,7 +121,8 @@ func transactionColumns(txs []models.RevenueTransaction) []column {
 // returns the new ones with their ids.
 func insertTransactions(ctx context.Context, tx *gorm.DB, txs []models.RevenueTransaction) ([]models.RevenueTransaction, error) {
 	return insertNew(ctx, tx, "revenue_transactions", transactionColumns(txs), txs,
-		func(t *models.RevenueTransaction) machineRemote { return machineRemote{t.Machine, t.Remote} })
+		func(t *models.RevenueTransaction) machineRemote { return machineRemote{t.Machine, t.Remote} },
+		lastRevenuetransaction)
 }
 
 // insertPayments inserts the payments of the new sales and sets their ids
