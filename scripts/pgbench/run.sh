@@ -11,17 +11,24 @@
 #   pgbench redeem.sql, one hot voucher, 32 clients
 #   vrload -mode hot -devices 32                       (one gift voucher)
 #
+# and before them, for the latency of a device alone on the server:
+#
+#   vrload -mode distinct -devices 1, with and without validates
+#
 # It prints every run as it ends (with the seconds since vendrule started)
 # and at the end a table of all runs with the ratios of each run, their
 # minimum and their median, then drops the databases.
 #
-#   scripts/pgbench/run.sh [-T seconds] [-r repeats] [-s]
+#   scripts/pgbench/run.sh [-T seconds] [-r repeats] [-s | -d DBNAME]
 #
 # With -s it builds vendrule, starts `vendrule serve` on 127.0.0.1:18080 over
 # a second scratch database that is migrated and ANALYZEd while empty (the
 # worst moment for the planner: a fresh deployment), and makes an admin; the
 # vrload runs count from their first second (no warm-up). Without -s,
 # VRLOAD_URL, VRLOAD_USER and VRLOAD_PASSWORD name a server of your own.
+# With -d DBNAME it starts vendrule the same way on an existing database,
+# e.g. the fleet-sized one of scripts/bigdb/generate.sh (user admin,
+# password BIGDB_PASSWORD), which it neither analyzes nor drops.
 #
 # Environment: PGURL (default postgres://postgres@127.0.0.1:5432), the
 # server for the scratch databases; PGPARAMS (default sslmode=disable),
@@ -32,12 +39,14 @@ set -euo pipefail
 T=10
 R=3
 SERVE=
-while getopts "T:r:s" o; do
+KEEP=
+while getopts "T:r:sd:" o; do
 	case $o in
 	T) T=$OPTARG ;;
 	r) R=$OPTARG ;;
 	s) SERVE=1 ;;
-	*) echo "usage: $0 [-T seconds] [-r repeats] [-s]" >&2; exit 2 ;;
+	d) SERVE=1 KEEP=$OPTARG ;;
+	*) echo "usage: $0 [-T seconds] [-r repeats] [-s | -d DBNAME]" >&2; exit 2 ;;
 	esac
 done
 
@@ -46,13 +55,13 @@ PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
 PGPARAMS=${PGPARAMS-sslmode=disable}
 Q=${PGPARAMS:+?$PGPARAMS} # the query part of every URL
 DB=vr_pgbench_$$
-SDB=vr_serve_$$
+SDB=${KEEP:-vr_serve_$$}
 OUT=$(mktemp -d)
 SERVER_PID=
 cleanup() {
 	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
 	psql -q "$PGURL/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
-	psql -q "$PGURL/postgres" -c "DROP DATABASE IF EXISTS $SDB WITH (FORCE)" >/dev/null 2>&1 || true
+	[ -n "$KEEP" ] || psql -q "$PGURL/postgres" -c "DROP DATABASE IF EXISTS $SDB WITH (FORCE)" >/dev/null 2>&1 || true
 	rm -rf "$OUT"
 }
 trap cleanup EXIT
@@ -62,13 +71,18 @@ psql -q "$PGURL/$DB" -c ANALYZE
 
 if [ -n "$SERVE" ]; then
 	(cd ../.. && go build -o "$OUT/vendrule" ./cmd/vendrule)
-	psql -q "$PGURL/postgres" -c "CREATE DATABASE $SDB"
 	export DATABASE_URL="$PGURL/$SDB$Q"
-	"$OUT/vendrule" migrate up >/dev/null 2>&1
-	VRLOAD_USER=admin VRLOAD_PASSWORD=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-	echo "$VRLOAD_PASSWORD" | "$OUT/vendrule" user add -admin -group bench -username admin -email admin@bench.test \
-		-password-stdin >/dev/null
-	psql -q "$PGURL/$SDB$Q" -c ANALYZE # statistics of empty tables, as on a fresh deployment
+	VRLOAD_USER=admin
+	if [ -n "$KEEP" ]; then
+		VRLOAD_PASSWORD=${BIGDB_PASSWORD:-bigdb-password}
+	else
+		psql -q "$PGURL/postgres" -c "CREATE DATABASE $SDB"
+		"$OUT/vendrule" migrate up >/dev/null 2>&1
+		VRLOAD_PASSWORD=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+		echo "$VRLOAD_PASSWORD" | "$OUT/vendrule" user add -admin -group bench -username admin \
+			-email admin@bench.test -password-stdin >/dev/null
+		psql -q "$PGURL/$SDB$Q" -c ANALYZE # statistics of empty tables, as on a fresh deployment
+	fi
 	VRLOAD_URL=http://127.0.0.1:18080
 	VENDRULE_ADDR=127.0.0.1:18080 "$OUT/vendrule" serve >"$OUT/serve.log" 2>&1 &
 	SERVER_PID=$!
@@ -107,6 +121,10 @@ load() { # name mode [flags]
 VR=${VRLOAD_URL:+1}
 for i in $(seq "$R"); do
 	echo "== run $i of $R ($(uptime | sed 's/.*load/load/'))"
+	if [ -n "$VR" ]; then # one device alone: its latencies
+		load vr_lone_pairs distinct -devices 1
+		load vr_lone_redeems distinct -devices 1 -validate=false
+	fi
 	bench pg_distinct_32 32 0
 	if [ -n "$VR" ]; then
 		load vr_distinct_pairs distinct
@@ -121,7 +139,7 @@ done
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 echo "== all $R runs of ${T}s ($(uptime | sed 's/.*load/load/'); the 2 cores are shared: note it)"
-for k in pg_distinct_32 pg_hot_8 pg_hot_32 vr_distinct_pairs vr_distinct_redeems vr_hot; do
+for k in pg_distinct_32 pg_hot_8 pg_hot_32 vr_distinct_pairs vr_distinct_redeems vr_hot vr_lone_pairs vr_lone_redeems; do
 	[ -s "$OUT/$k" ] && printf "%-20s median %8s   runs: %s\n" "$k" "$(median <"$OUT/$k")" "$(tr '\n' ' ' <"$OUT/$k")"
 done
 # ratio LABEL A B GOAL: A / B of each run, their minimum and median.
