@@ -24,7 +24,7 @@ func (b *Base) Meta() *Base { return b }
 type Ref struct {
 	Field string  // JSON field name
 	Table string  // referenced table
-	IDs   []int64 // referenced ids; zero ids are ignored
+	IDs   []int64 // referenced ids; an id that is not positive refers to nothing and is refused
 }
 
 // Entity is a tenant-owned resource that the generic CRUD code can store.

@@ -47,7 +47,7 @@ type EventInput struct {
 	Machine      *int64          `json:"machine"`
 	Code         string          `json:"code"`
 	Type         int64           `json:"type"`
-	IsResolvable bool            `json:"isResolvable"`
+	IsResolvable Bool            `json:"isResolvable"`
 	OccurredAt   string          `json:"occurredAt"`
 	Duration     *int64          `json:"duration"`
 	ExtraData    json.RawMessage `json:"extraData"`
@@ -55,10 +55,19 @@ type EventInput struct {
 	State        *string         `json:"state"`
 }
 
+// eventReadOnly are the fields of a stored event that come from its machine
+// or the server (the seed's date and timestamp are occurredAt as Unix
+// seconds), so that a device may send back what GET /logs showed.
+var eventReadOnly = readOnly("location", "errorIdentity", "timeZone", "date", "timestamp", "userGroup",
+	"resolvedBy")
+
+// ReadOnlyFields returns the fields an event body may carry but not set.
+func (in *EventInput) ReadOnlyFields() []string { return eventReadOnly }
+
 // Event validates in and returns the event it describes, without the fields
 // that come from the machine. Returns EINVALID naming the field.
 func (in *EventInput) Event() (Event, error) {
-	e := Event{Code: strings.TrimSpace(in.Code), Type: in.Type, IsResolvable: in.IsResolvable,
+	e := Event{Code: strings.TrimSpace(in.Code), Type: in.Type, IsResolvable: bool(in.IsResolvable),
 		Duration: in.Duration, State: in.State}
 	var err error
 	if e.Remote, err = requiredRemote(in.Remote); err != nil {
@@ -158,7 +167,7 @@ type TransactionInput struct {
 	OriginalPrice          int64          `json:"originalPrice"`
 	Price                  int64          `json:"price"`
 	Barcode                *string        `json:"barcode"`
-	Currency               string         `json:"currency"`
+	Currency               Currency       `json:"currency"`
 	Token                  string         `json:"token"`
 	Salestype              int64          `json:"salestype"`
 	NumPaymentTransactions *int64         `json:"numPaymentTransactions"`
@@ -166,15 +175,33 @@ type TransactionInput struct {
 	Payments               []PaymentInput `json:"payments"`
 }
 
+// transactionReadOnly are the fields of a stored sale that come from its
+// machine or the server (timestamp is occurredAt as Unix seconds).
+var transactionReadOnly = readOnly("location", "timeZone", "timestamp", "userGroup")
+
+// ReadOnlyFields returns the fields a sale body may carry but not set.
+func (in *TransactionInput) ReadOnlyFields() []string { return transactionReadOnly }
+
 // PaymentInput is one payment of an uploaded sale.
 type PaymentInput struct {
-	Method      string  `json:"method"`
-	Type        string  `json:"type"`
-	Price       int64   `json:"price"`
-	Currency    string  `json:"currency"`
-	Exclude     int64   `json:"exclude"`
-	ReportGroup *int64  `json:"reportGroup"`
-	OccurredAt  *string `json:"occurredAt"`
+	Method      string   `json:"method"`
+	Type        string   `json:"type"`
+	Price       int64    `json:"price"`
+	Currency    Currency `json:"currency"`
+	Exclude     Bool     `json:"exclude"`
+	ReportGroup *int64   `json:"reportGroup"`
+	OccurredAt  *string  `json:"occurredAt"`
+}
+
+// paymentReadOnly are the fields of a stored payment that come from its sale.
+var paymentReadOnly = readOnly("revenuetransaction", "machine", "location", "timeZone", "userGroup")
+
+// UnmarshalJSON decodes a payment strictly, accepting the fields GET
+// /paymenttransactions shows that come from the sale; the request decoder
+// drops read-only fields only at the top of a body, and payments are nested.
+func (p *PaymentInput) UnmarshalJSON(b []byte) error {
+	type plain PaymentInput
+	return DecodeStrict(b, (*plain)(p), paymentReadOnly)
 }
 
 // Transaction validates in and returns the sale it describes, with its
@@ -183,7 +210,7 @@ type PaymentInput struct {
 func (in *TransactionInput) Transaction() (RevenueTransaction, error) {
 	t := RevenueTransaction{Product: in.Product, Name: in.Name, InternalRef: in.InternalRef,
 		OriginalPrice: in.OriginalPrice, Price: in.Price, Barcode: in.Barcode, Token: in.Token,
-		Salestype: in.Salestype, Pricelist: in.Pricelist, Currency: strings.ToUpper(in.Currency)}
+		Salestype: in.Salestype, Pricelist: in.Pricelist, Currency: string(in.Currency)}
 	var err error
 	if t.Remote, err = requiredRemote(in.Remote); err != nil {
 		return t, err
@@ -210,8 +237,8 @@ func (t *RevenueTransaction) checkAmounts() error {
 		return FieldError("price", "must not be negative")
 	case t.OriginalPrice < 0:
 		return FieldError("originalPrice", "must not be negative")
-	case t.Currency != "" && !currencyCode.MatchString(t.Currency):
-		return FieldError("currency", "must be an ISO 4217 code such as EUR")
+	case t.Currency != "" && !Currency(t.Currency).Valid():
+		return checkCurrency("currency", Currency(t.Currency))
 	}
 	return nil
 }
@@ -234,8 +261,8 @@ func payments(in []PaymentInput, t RevenueTransaction) ([]PaymentTransaction, er
 }
 
 func (p PaymentInput) payment(t RevenueTransaction) (PaymentTransaction, error) {
-	pt := PaymentTransaction{Method: p.Method, Type: p.Type, Price: p.Price, Exclude: p.Exclude,
-		ReportGroup: p.ReportGroup, Currency: strings.ToUpper(p.Currency), OccurredAt: t.OccurredAt}
+	pt := PaymentTransaction{Method: p.Method, Type: p.Type, Price: p.Price, Exclude: exclude(p.Exclude),
+		ReportGroup: p.ReportGroup, Currency: string(p.Currency), OccurredAt: t.OccurredAt}
 	if !slices.Contains(PaymentMethods, p.Method) {
 		return pt, FieldError("method", "must be one of %s", strings.Join(PaymentMethods, ", "))
 	}
@@ -245,11 +272,8 @@ func (p PaymentInput) payment(t RevenueTransaction) (PaymentTransaction, error) 
 	if p.Price < 0 {
 		return pt, FieldError("price", "must not be negative")
 	}
-	if p.Exclude != 0 && p.Exclude != 1 {
-		return pt, FieldError("exclude", "must be 0 or 1")
-	}
-	if pt.Currency != "" && !currencyCode.MatchString(pt.Currency) {
-		return pt, FieldError("currency", "must be an ISO 4217 code such as EUR")
+	if p.Currency != "" && !p.Currency.Valid() {
+		return pt, checkCurrency("currency", p.Currency)
 	}
 	if p.OccurredAt != nil {
 		at, err := ParseTime("occurredAt", *p.OccurredAt)
@@ -259,6 +283,14 @@ func (p PaymentInput) payment(t RevenueTransaction) (PaymentTransaction, error) 
 		pt.OccurredAt = at
 	}
 	return pt, nil
+}
+
+// exclude stores a payment's exclude flag as the seed shows it, 0 or 1.
+func exclude(b Bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // PaymentTransaction is one payment of a sale.

@@ -2,23 +2,35 @@ package models
 
 import (
 	"regexp"
-	"strings"
 	"time"
 )
 
 // Location is a site where machines stand. TimeZone governs opening hours.
 type Location struct {
 	Base
-	Name        string   `json:"name"`
-	Address     string   `json:"address"`
-	Postcode    string   `json:"postcode"`
-	City        string   `json:"city"`
-	Country     string   `json:"country"`
-	Latitude    *float64 `json:"latitude"`
-	Longitude   *float64 `json:"longitude"`
-	PlaceID     string   `json:"placeId"`
-	ExternalRef string   `json:"externalRef"`
-	TimeZone    string   `json:"timeZone"`
+	Name        string      `json:"name"`
+	Address     string      `json:"address"`
+	Postcode    string      `json:"postcode"`
+	City        string      `json:"city"`
+	Country     string      `json:"country"`
+	Latitude    *Coordinate `json:"latitude"`
+	Longitude   *Coordinate `json:"longitude"`
+	PlaceID     string      `json:"placeId"`
+	ExternalRef string      `json:"externalRef"`
+	TimeZone    string      `json:"timeZone"`
+	// LocationGroups, when sent, sets the location groups holding the
+	// location (membership is stored on the groups).
+	LocationGroups *IDList `json:"locationGroups,omitempty" gorm:"-"`
+}
+
+// ReadOnlyFields adds the seed's activeShift, which vendrule does not keep.
+func (l *Location) ReadOnlyFields() []string { return locationReadOnly }
+
+var locationReadOnly = readOnly("activeShift")
+
+// Memberships returns the location groups the body names.
+func (l *Location) Memberships() []Membership {
+	return []Membership{{Field: "locationGroups", Table: "location_groups", Column: "locations", IDs: l.LocationGroups}}
 }
 
 // Validate checks the required fields and the time zone; a blank time zone
@@ -34,8 +46,8 @@ func (l *Location) Validate() error {
 		required("postcode", l.Postcode), required("city", l.City), required("country", l.Country))
 }
 
-// Refs returns no references.
-func (l *Location) Refs() []Ref { return nil }
+// Refs returns the location groups the body names.
+func (l *Location) Refs() []Ref { return membershipRefs(l.Memberships()) }
 
 // LocationGroup groups locations.
 type LocationGroup struct {
@@ -57,17 +69,18 @@ var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
 // Machine is a vending machine. Hostname identifies it as a device.
 type Machine struct {
 	Base
-	Name          string `json:"name"`
-	Hostname      string `json:"hostname"`
-	Location      int64  `json:"location"`
-	MachineModel  *int64 `json:"machineModel"`
-	MachineType   *int64 `json:"machineType"`
-	Manufacturer  *int64 `json:"manufacturer"`
-	Currency      string `json:"currency"`
-	Tag           string `json:"tag"`
-	Notes         string `json:"notes"`
-	VirtualPrices bool   `json:"virtualPrices"`
-	Active        bool   `json:"active"`
+	Name          string   `json:"name"`
+	Hostname      string   `json:"hostname"`
+	Location      int64    `json:"location"`
+	MachineModel  *int64   `json:"machineModel"`
+	MachineType   *int64   `json:"machineType"`
+	Manufacturer  *int64   `json:"manufacturer"`
+	Currency      Currency `json:"currency"`
+	Debtor        *int64   `json:"debtor"`
+	Tag           string   `json:"tag"`
+	Notes         string   `json:"notes"`
+	VirtualPrices Bool     `json:"virtualPrices"`
+	Active        Bool     `json:"active"`
 
 	// The newest event and sale by occurredAt, with their times: kept by
 	// ingestion, never written through the API (<-:false), nil until the
@@ -76,6 +89,24 @@ type Machine struct {
 	LastLogAt                *time.Time `json:"lastLogAt" gorm:"<-:false"`
 	LastRevenuetransaction   *int64     `json:"lastRevenuetransaction" gorm:"<-:false"`
 	LastRevenuetransactionAt *time.Time `json:"lastRevenuetransactionAt" gorm:"<-:false"`
+	// MachineGroups, when sent, sets the machine groups holding the
+	// machine (membership is stored on the groups).
+	MachineGroups *IDList `json:"machineGroups,omitempty" gorm:"-"`
+}
+
+// machineReadOnly are the seed's machine fields that its server derives
+// (last items, sync state) or that belong to features vendrule does not
+// have (gateways, assortment, configuration, subscriptions).
+var machineReadOnly = readOnly("gateway", "lastRevenuetransaction", "lastLog", "lastIotevent", "logSynced",
+	"revenuetransactionSynced", "ioteventSynced", "ruleSet", "lastSoldId", "isManagedAssortment",
+	"configState", "transactionProfile", "hasSubscription")
+
+// ReadOnlyFields returns the fields a machine body may carry but not set.
+func (m *Machine) ReadOnlyFields() []string { return machineReadOnly }
+
+// Memberships returns the machine groups the body names.
+func (m *Machine) Memberships() []Membership {
+	return []Membership{{Field: "machineGroups", Table: "machine_groups", Column: "machines", IDs: m.MachineGroups}}
 }
 
 // Validate checks the required fields and the currency; a blank currency
@@ -84,22 +115,19 @@ func (m *Machine) Validate() error {
 	if m.Currency == "" {
 		m.Currency = "EUR"
 	}
-	m.Currency = strings.ToUpper(m.Currency)
-	if !currencyCode.MatchString(m.Currency) {
-		return FieldError("currency", "must be an ISO 4217 code such as EUR")
-	}
-	return firstError(required("name", m.Name), required("hostname", m.Hostname),
-		requiredID("location", m.Location))
+	return firstError(checkCurrency("currency", m.Currency), required("name", m.Name),
+		required("hostname", m.Hostname), requiredID("location", m.Location))
 }
 
-// Refs returns the location, model, type and manufacturer.
+// Refs returns the location, model, type, manufacturer and machine groups.
+// The debtor is the back office's own reference and is not checked.
 func (m *Machine) Refs() []Ref {
-	return []Ref{
+	return append([]Ref{
 		{Field: "location", Table: "locations", IDs: []int64{m.Location}},
 		{Field: "machineModel", Table: "machine_models", IDs: IDs(m.MachineModel)},
 		{Field: "machineType", Table: "machine_types", IDs: IDs(m.MachineType)},
 		{Field: "manufacturer", Table: "manufacturers", IDs: IDs(m.Manufacturer)},
-	}
+	}, membershipRefs(m.Memberships())...)
 }
 
 // MachineGroup groups machines.
@@ -152,6 +180,11 @@ type MachineModel struct {
 	ErrorProfile int64  `json:"errorProfile"`
 	MachineType  *int64 `json:"machineType"`
 }
+
+// ReadOnlyFields adds the seed's image, which vendrule does not keep.
+func (m *MachineModel) ReadOnlyFields() []string { return machineModelReadOnly }
+
+var machineModelReadOnly = readOnly("image")
 
 // Validate checks the required fields.
 func (m *MachineModel) Validate() error {

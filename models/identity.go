@@ -18,6 +18,29 @@ type UserGroup struct {
 	Admin     int       `json:"admin"`
 	CreatedAt time.Time `json:"createdAt" gorm:"autoCreateTime"`
 	UpdatedAt time.Time `json:"updatedAt" gorm:"autoUpdateTime"`
+	// Locations and LocationGroups, when sent, move the named locations
+	// and location groups (of the caller's scope) into this group. They are
+	// the seed's view of ownership from the group's side; the rows' own
+	// userGroup is the other side. Nothing is moved out: a location always
+	// belongs to some group.
+	Locations      *IDList `json:"locations,omitempty" gorm:"-"`
+	LocationGroups *IDList `json:"locationGroups,omitempty" gorm:"-"`
+}
+
+// userGroupReadOnly are the seed's user group fields vendrule derives or
+// does not have (groups are deleted, not flagged).
+var userGroupReadOnly = readOnly("disabledAt", "deleted")
+
+// ReadOnlyFields returns the fields a user group body may carry but not set.
+func (g *UserGroup) ReadOnlyFields() []string { return userGroupReadOnly }
+
+// Adoptions returns the locations and location groups the body names, to
+// be moved into the group (pg.Adopt).
+func (g *UserGroup) Adoptions() []Ref {
+	return membershipRefs([]Membership{
+		{Field: "locations", Table: "locations", IDs: g.Locations},
+		{Field: "locationGroups", Table: "location_groups", IDs: g.LocationGroups},
+	})
 }
 
 // Validate checks the name and the admin flag.
@@ -70,8 +93,15 @@ func (u *User) Validate() error {
 	return ValidateEmail("email", u.Email)
 }
 
-// Refs returns the language.
+// Refs returns nothing: the language may be a built-in one, checked by
+// engine/identity.
 func (u *User) Refs() []Ref { return nil }
+
+// userReadOnly are the seed's user fields only the server writes.
+var userReadOnly = readOnly("emailConfirmed", "password_expires")
+
+// ReadOnlyFields returns the fields a user body may carry but not set.
+func (u *User) ReadOnlyFields() []string { return userReadOnly }
 
 // ValidateEmail checks that s is one plain email address.
 func ValidateEmail(field, s string) error {

@@ -27,6 +27,12 @@ type AlertGroup struct {
 	LastDigestAt *time.Time `json:"lastDigestAt" gorm:"->"`
 }
 
+// alertGroupReadOnly adds lastDigestAt, which the digest job writes.
+var alertGroupReadOnly = readOnly("lastDigestAt")
+
+// ReadOnlyFields returns the fields an alert group body may carry but not set.
+func (g *AlertGroup) ReadOnlyFields() []string { return alertGroupReadOnly }
+
 // SetDefaults makes a new group immediate, in UTC.
 func (g *AlertGroup) SetDefaults() { g.Schedule, g.TimeZone = ScheduleImmediate, "UTC" }
 
@@ -61,7 +67,7 @@ type AlertRecipient struct {
 	Email      string `json:"email"`
 	Language   *int64 `json:"language"`
 	AlertGroup int64  `json:"alertGroup"`
-	Active     bool   `json:"active"`
+	Active     Bool   `json:"active"`
 }
 
 // SetDefaults makes a new recipient active.
@@ -114,6 +120,9 @@ type Notification struct {
 	CreatedAt     time.Time  `json:"createdAt"`
 	SentAt        *time.Time `json:"sentAt"`
 }
+
+// ReadOnlyFields returns the fields a language body may carry but not set.
+func (l *Language) ReadOnlyFields() []string { return baseReadOnly }
 
 // Validate checks a language's name, code (e.g. "de") and locale (e.g.
 // "de_DE"). Returns EINVALID.

@@ -41,11 +41,18 @@ type AlertObserver struct {
 	Occurs         int64   `json:"occurs"`
 	PaymentMethod  *string `json:"paymentMethod"`
 	Machines       IDList  `json:"machines" gorm:"type:bigint[]"`
-	OpeningHours   bool    `json:"openingHours"`
+	OpeningHours   Bool    `json:"openingHours"`
 	Condition      string  `json:"condition"`
 	RepeatEvery    int64   `json:"repeatEvery"`
 	NotifyResolved bool    `json:"notifyResolved"`
 }
+
+// observerReadOnly adds the seed's sentAt (when the observer last sent,
+// which vendrule keeps per alert).
+var observerReadOnly = readOnly("sentAt")
+
+// ReadOnlyFields returns the fields an observer body may carry but not set.
+func (o *AlertObserver) ReadOnlyFields() []string { return observerReadOnly }
 
 // SetDefaults gives a new observer an empty machine list (all machines).
 func (o *AlertObserver) SetDefaults() { o.Machines = IDList{} }

@@ -195,6 +195,7 @@ func (c *Campaign) Validate() error {
 		voucherOneOf("status", c.Status, StatusCreating, StatusActive, StatusInactive, StatusFailed),
 		c.vValidateValue(),
 		vValidateCommon(c.ValueType, c.ResetFrequency, c.TimeZone, c.ExpiresOn, c.RedemptionLimit),
+		NormalizeDate("expiresOn", c.ExpiresOn, c.TimeZone),
 		c.validatePrefix(),
 		vValidateCurrency(c.Currency),
 		c.ValidationRules.Validate(),
@@ -255,14 +256,14 @@ func vValidateZone(tz string) error {
 	return nil
 }
 
+// vValidateDate checks that d is a date or an RFC 3339 time, leaving it as
+// it is: the zone that turns a time into a date may not be known yet.
 func vValidateDate(field string, d *string) error {
-	if d == nil || *d == "" {
+	if d == nil {
 		return nil
 	}
-	if _, err := time.Parse(time.DateOnly, *d); err != nil {
-		return FieldError(field, "must be a date such as 2026-12-31")
-	}
-	return nil
+	date := *d
+	return NormalizeDate(field, &date, "UTC")
 }
 
 // vNonNegative checks that a value or a limit is from 0 to MaxAmount.
@@ -286,6 +287,7 @@ func voucherOneOf(field, v string, allowed ...string) error {
 // CampaignPatch is a partial update of a campaign; nil fields stay as they
 // are. Type, prefix and totalVouchers cannot change.
 type CampaignPatch struct {
+	CampaignFixed
 	Name            *string          `json:"name"`
 	VoucherValue    *int64           `json:"voucherValue"`
 	ValueType       *string          `json:"valueType"`
@@ -309,6 +311,12 @@ type CampaignPatch struct {
 // Apply writes the set fields of p over c. A status other than active or
 // inactive is EINVALID.
 func (p *CampaignPatch) Apply(c *Campaign) error {
+	if err := p.CampaignFixed.check(c); err != nil {
+		return err
+	}
+	if p.Status != nil && *p.Status == c.Status {
+		p.Status = nil // sending back GET's status changes nothing
+	}
 	if p.Status != nil {
 		if err := voucherOneOf("status", *p.Status, StatusActive, StatusInactive); err != nil {
 			return err

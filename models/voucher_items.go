@@ -183,6 +183,7 @@ type VoucherPatch struct {
 	Text4           *string          `json:"text4"`
 	Style           *string          `json:"style"`
 	VoucherComments *string          `json:"voucherComments"`
+	VoucherEcho
 }
 
 // InheritableFields are the voucher settings that may come from the campaign.
@@ -196,6 +197,9 @@ func (p *VoucherPatch) Apply(v *Voucher) error {
 	}
 	if p.Type != nil && *p.Type != v.Type {
 		return FieldError("type", "is the campaign's type and cannot change")
+	}
+	if err := firstError(unchanged("code", p.Code, v.Code), unchanged("prefix", p.Prefix, v.Prefix)); err != nil {
+		return err
 	}
 	if err := firstError(vOptional(p.Status, func(s string) error {
 		return voucherOneOf("status", s, StatusActive, StatusInactive)

@@ -15,7 +15,8 @@ import (
 	"github.com/vendrule/vendrule/models"
 )
 
-// decode reads the JSON body strictly into v: unknown fields, wrong types,
+// decode reads the JSON body strictly into v: the read-only fields v
+// declares (models.ReadOnly) are dropped; unknown fields, wrong types,
 // trailing data, malformed JSON, invalid UTF-8 and NUL characters in strings
 // are EINVALID naming the field; a body over the limit is ETOOLARGE.
 func decode(c *gin.Context, v any) error {
@@ -37,6 +38,10 @@ func decodeBytes(body []byte, v any) error {
 	if !utf8.Valid(body) {
 		// encoding/json would replace the bad bytes silently
 		return models.Errorf(models.EINVALID, "request body is not valid UTF-8")
+	}
+	if ro, ok := v.(models.ReadOnly); ok {
+		// the seed's read-only fields are accepted and never stored
+		body = models.DropFields(body, ro.ReadOnlyFields())
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

@@ -89,7 +89,16 @@ func (h userHandlers) createGroup(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	if err := h.ids.CreateGroup(c.Request.Context(), scopeOf(c), &g); err != nil {
+	ctx, s := c.Request.Context(), scopeOf(c)
+	if err := pg.CheckRefs(ctx, h.db.DB, s, g.Adoptions()); err != nil {
+		fail(c, err)
+		return
+	}
+	if err := h.ids.CreateGroup(ctx, s, &g); err != nil {
+		fail(c, err)
+		return
+	}
+	if err := pg.Adopt(ctx, h.db.DB, s, g.ID, g.Adoptions()); err != nil {
 		fail(c, err)
 		return
 	}
@@ -111,7 +120,16 @@ func (h userHandlers) updateGroup(c *gin.Context) {
 		return
 	}
 	g.ID = id
-	respond(c, gin.H{"message": "updated"}, h.ids.UpdateGroup(c.Request.Context(), scopeOf(c), g))
+	ctx, s := c.Request.Context(), scopeOf(c)
+	if err := pg.CheckRefs(ctx, h.db.DB, s, g.Adoptions()); err != nil {
+		fail(c, err)
+		return
+	}
+	if err := h.ids.UpdateGroup(ctx, s, g); err != nil {
+		fail(c, err)
+		return
+	}
+	respond(c, gin.H{"message": "updated"}, pg.Adopt(ctx, h.db.DB, s, id, g.Adoptions()))
 }
 
 func (h userHandlers) deleteGroup(c *gin.Context) {

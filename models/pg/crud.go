@@ -54,12 +54,18 @@ func Get[T any](ctx context.Context, db *gorm.DB, s models.Scope, r *models.Reso
 	return v, nil
 }
 
-// Create checks v's references against s and inserts it.
+// Create checks v's references against s and inserts it, with the
+// memberships its body set.
 func Create(ctx context.Context, db *gorm.DB, s models.Scope, r *models.Resource, v models.Entity) error {
 	if err := CheckRefs(ctx, db, s, v.Refs()); err != nil {
 		return err
 	}
-	return mapError(db.WithContext(ctx).Table(r.Table).Create(v).Error)
+	return mapError(db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Table(r.Table).Create(v).Error; err != nil {
+			return err
+		}
+		return syncMemberships(tx, s, v)
+	}))
 }
 
 // Update checks v's references against s and writes every field of v over the
@@ -68,15 +74,17 @@ func Update(ctx context.Context, db *gorm.DB, s models.Scope, r *models.Resource
 	if err := CheckRefs(ctx, db, s, v.Refs()); err != nil {
 		return err
 	}
-	res := scoped(ctx, db, s, r).Where(r.Table+".id = ?", v.Meta().ID).
-		Select("*").Omit("id", "created_at").Updates(v)
-	if res.Error != nil {
-		return mapError(res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return models.Errorf(models.ENOTFOUND, "not found")
-	}
-	return nil
+	return mapError(db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Table(r.Table).Scopes(Tenant(s, r.Table+"."+r.Tenant())).Where(r.Table+".id = ?", v.Meta().ID).
+			Select("*").Omit("id", "created_at").Updates(v)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return models.Errorf(models.ENOTFOUND, "not found")
+		}
+		return syncMemberships(tx, s, v)
+	}))
 }
 
 // Delete removes the row of r with id; ENOTFOUND when s may not see it,
@@ -96,6 +104,9 @@ func Delete(ctx context.Context, db *gorm.DB, s models.Scope, r *models.Resource
 // exist or belongs to a tenant outside s.
 func CheckRefs(ctx context.Context, db *gorm.DB, s models.Scope, refs []models.Ref) error {
 	for _, ref := range refs {
+		if slices.ContainsFunc(ref.IDs, func(id int64) bool { return id <= 0 }) {
+			return models.FieldError(ref.Field, "refers to no %s: ids start at 1", tableNoun(ref.Table))
+		}
 		ids := uniqueIDs(ref.IDs)
 		if len(ids) == 0 {
 			continue
@@ -107,16 +118,26 @@ func CheckRefs(ctx context.Context, db *gorm.DB, s models.Scope, refs []models.R
 			return mapError(err)
 		}
 		if int(n) != len(ids) {
-			return models.FieldError(ref.Field, "refers to an unknown %s", strings.TrimSuffix(ref.Table, "s"))
+			return models.FieldError(ref.Field, "refers to an unknown %s", tableNoun(ref.Table))
 		}
 	}
 	return nil
 }
 
+// tableNoun names one row of table in an error: error_identities → error
+// identity.
+func tableNoun(table string) string {
+	noun := strings.ReplaceAll(table, "_", " ")
+	if strings.HasSuffix(noun, "ies") {
+		return strings.TrimSuffix(noun, "ies") + "y"
+	}
+	return strings.TrimSuffix(noun, "s")
+}
+
 func uniqueIDs(ids []int64) []int64 {
 	out := make([]int64, 0, len(ids))
 	for _, id := range ids {
-		if id != 0 && !slices.Contains(out, id) {
+		if !slices.Contains(out, id) {
 			out = append(out, id)
 		}
 	}
