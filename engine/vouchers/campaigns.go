@@ -32,6 +32,9 @@ func (s *Service) CreateCampaign(ctx context.Context, sc models.Scope, c *models
 	if err := compileRules(c.RedemptionRules, c.ValueExpr); err != nil {
 		return err
 	}
+	if err := pg.CheckRefs(ctx, s.DB.DB, sc, c.LogoRefs()); err != nil {
+		return err
+	}
 	if sc.UserID != 0 {
 		c.OwnerID = &sc.UserID
 	}
@@ -74,7 +77,7 @@ func (s *Service) Campaign(ctx context.Context, sc models.Scope, id int64) (*mod
 // campaignColumns are the columns an update may write.
 var campaignColumns = []string{"name", "voucher_value", "value_type", "value_expr", "redemption_limit",
 	"reset_frequency", "expires_on", "currency", "time_zone", "status", "owner_data", "voucher_text1",
-	"voucher_text2", "voucher_text3", "voucher_text4", "voucher_style", "validation_rules",
+	"voucher_text2", "voucher_text3", "voucher_text4", "voucher_style", "voucher_logo_img", "validation_rules",
 	"redemption_rules", "updated_at"}
 
 // UpdateCampaign applies p to campaign id; inheriting vouchers follow the
@@ -95,6 +98,9 @@ func (s *Service) UpdateCampaign(ctx context.Context, sc models.Scope, id int64,
 		return nil, err
 	}
 	if err := compileRules(c.RedemptionRules, c.ValueExpr); err != nil {
+		return nil, err
+	}
+	if err := pg.CheckRefs(ctx, s.DB.DB, sc, c.LogoRefs()); err != nil {
 		return nil, err
 	}
 	c.UpdatedAt = s.Now()

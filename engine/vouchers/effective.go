@@ -102,6 +102,7 @@ func View(c *models.Campaign, v *models.Voucher, now time.Time) models.VoucherVi
 		ValidationRules: nonNil(s.ValidationRules), RedemptionRules: v.RedemptionRules, Inherited: s.Inherited,
 		Text1: v.Text1, Text2: v.Text2, Text3: v.Text3, Text4: v.Text4, Style: v.Style,
 		VoucherComments: v.VoucherComments, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt,
+		LogoImg: models.ImagePath(c.VoucherLogoImg), PdfStatus: v.PdfStatus, PdfURL: v.PdfURL,
 	}
 }
 

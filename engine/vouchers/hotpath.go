@@ -36,10 +36,6 @@ const deviceCols = `m.id, m.name, m.hostname, m.tag, l.id, l.name, l.city, l.cou
 		ARRAY(SELECT g.id FROM machine_groups g WHERE g.machines @> ARRAY[m.id] ORDER BY g.id),
 		ARRAY(SELECT g.id FROM location_groups g WHERE g.locations @> ARRAY[l.id] ORDER BY g.id), m.user_group`
 
-const deviceSQL = `SELECT ` + deviceCols + `
-	FROM machines m JOIN locations l ON l.id = m.location
-	WHERE m.hostname = $1 AND m.user_group = ANY ($2) LIMIT 1`
-
 // voucherCols are the voucher columns the decision needs, xmin (the row
 // version) last; the target read and the redeem's UPDATE … RETURNING both
 // give them, in this order (scanVoucher).
@@ -53,11 +49,6 @@ const campaignCols = `c.id, c.name, c.type, c.value_type, c.voucher_value, c.val
 		c.reset_frequency, c.expires_on, c.currency, c.time_zone, c.status, c.validation_rules, c.redemption_rules,
 		c.xmin`
 
-// targetLockedSQL reads the voucher under its row lock, and its campaign.
-var targetLockedSQL = `SELECT ` + prefixed("v.", voucherCols) + `, ` + campaignCols + `
-	FROM vouchers v JOIN campaigns c ON c.id = v.campaign
-	WHERE v.code = $1 AND v.user_group = ANY ($2) LIMIT 1 FOR UPDATE OF v`
-
 func prefixed(p, cols string) string {
 	parts := strings.Split(cols, ",")
 	for i, c := range parts {
@@ -66,61 +57,17 @@ func prefixed(p, cols string) string {
 	return strings.Join(parts, ", ")
 }
 
-// earlierAnswer is the answer an earlier redeem of an order gave, or
-// rolledBack when that redemption was rolled back since.
-const earlierAnswer = `CASE WHEN r.rolled_back_at IS NULL THEN r.response ELSE '` + rolledBack + `' END`
-
-// rolledBack marks an earlier answer whose redemption was rolled back: a
-// retry of that order must not be answered redeemed (it was paid back).
-const rolledBack = "rolled_back"
-
-var earlierSQL = `SELECT ` + earlierAnswer + ` FROM redemptions r JOIN vouchers v ON v.id = r.voucher
-	WHERE v.code = $1 AND v.user_group = ANY ($2) AND r.device_id = $3 AND r.order_id = $4`
-
-const logSQL = `INSERT INTO voucher_logs (user_group, voucher, requester, requester_location, action, success,
-		request, response, currency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
-
 // lockLogSQL locks the voucher to a device unless another device holds a
 // lock that has not run out, and logs the validate with the answer that
-// matches the outcome ($9 when locked, $10 when not).
+// matches the outcome (@locked when locked, @refused when not).
 const lockLogSQL = `WITH u AS (
-		UPDATE vouchers SET lock_owner = $3, locked_till = $10
-		WHERE id = $2 AND (lock_owner IS NULL OR lock_owner = $3 OR locked_till <= $11) RETURNING id)
+		UPDATE vouchers SET lock_owner = @device, locked_till = @till
+		WHERE id = @voucher AND (lock_owner IS NULL OR lock_owner = @device OR locked_till <= @now) RETURNING id)
 	INSERT INTO voucher_logs (user_group, voucher, requester, requester_location, action, success, request,
 		response, currency)
-	SELECT $1, $2, $4, $5, 'validate', (SELECT count(*) FROM u)::smallint, $6,
-		CASE WHEN EXISTS (SELECT 1 FROM u) THEN $8 ELSE $9 END, $7
+	SELECT @user_group, @voucher, @requester, @place, 'validate', (SELECT count(*) FROM u)::smallint, @request,
+		CASE WHEN EXISTS (SELECT 1 FROM u) THEN @locked ELSE @refused END, @currency
 	RETURNING success = 1`
-
-// spendSQL is the write of one redeem in one statement: the conditional
-// UPDATE whose WHERE states the invariant (count under the limit, amount
-// within a gift's balance), the redemption row only when it matched, and
-// the log with the answer that matches the outcome. It returns whether the
-// UPDATE matched.
-const spendSQL = `WITH u AS (
-		UPDATE vouchers SET
-			redemption_count = redemption_count + 1, total_redemption_count = total_redemption_count + 1,
-			amount_redeemed = amount_redeemed + $3::bigint, total_amount_redeemed = total_amount_redeemed + $3::bigint,
-			last_redemption_at = $4, last_redemption_location = $5, lock_owner = NULL, locked_till = NULL,
-			updated_at = $4
-		WHERE id = $2 AND ($6::bigint = 0 OR redemption_count < $6::bigint)
-			AND ($7::bigint < 0 OR amount_redeemed + $3::bigint <= $7::bigint)
-		RETURNING id),
-	r AS (
-		INSERT INTO redemptions (user_group, voucher, campaign, device_id, order_id, machine, location, amount,
-			period_start, response)
-		SELECT $1, u.id, $8, $9, $10, $11, $12, $3, $13, $14 FROM u RETURNING id)
-	INSERT INTO voucher_logs (user_group, voucher, requester, requester_location, action, success, request,
-		response, currency)
-	SELECT $1, $2, $15, $5, 'redeem', (SELECT count(*) FROM u)::smallint, $16,
-		CASE WHEN EXISTS (SELECT 1 FROM u) THEN $14 ELSE $17 END, $18
-	RETURNING success = 1`
-
-const resetSQL = `UPDATE vouchers SET period_start = $1,
-		redemption_count = CASE WHEN $2 THEN 0 ELSE redemption_count END,
-		amount_redeemed = CASE WHEN $2 THEN 0 ELSE amount_redeemed END,
-		last_reset_at = CASE WHEN $2 THEN $3 ELSE last_reset_at END
-	WHERE id = $4`
 
 // scanDevice reads a deviceSQL row; found is false when no machine matched.
 func scanDevice(row pgx.Row) (*device, bool, error) {
@@ -234,8 +181,10 @@ func (s *Service) Validate(ctx context.Context, sc models.Scope, code string, re
 	refused.Valid, refused.Reason, refused.Discount.AmountOff = false, ReasonLocked, 0
 	var ok bool
 	err = s.DB.WithConn(ctx, func(c *pgx.Conn) error {
-		return c.QueryRow(ctx, lockLogSQL, t.V.UserGroup, t.V.ID, req.DeviceID, who, d.locationLabel(), reqJSON,
-			t.C.Currency, string(mustJSON(&locked)), string(mustJSON(&refused)), till, now.UTC()).Scan(&ok)
+		return c.QueryRow(ctx, lockLogSQL, pgx.StrictNamedArgs{"user_group": t.V.UserGroup, "voucher": t.V.ID,
+			"device": req.DeviceID, "requester": who, "place": d.locationLabel(), "request": reqJSON,
+			"currency": t.C.Currency, "locked": string(mustJSON(&locked)), "refused": string(mustJSON(&refused)),
+			"till": till, "now": now.UTC()}).Scan(&ok)
 	})
 	if err != nil {
 		return nil, pg.MapError(err)
@@ -352,24 +301,6 @@ func (s *Service) judgeRead(ctx context.Context, rd *redeemRead, req RedeemReque
 		Redeem: true}, s.Now())
 }
 
-// redeemOnce runs redeemLocked on a connection of the hot pool, rolling
-// back what it left open.
-func (s *Service) redeemOnce(ctx context.Context, sc models.Scope, code string, req RedeemRequest, vd *verdict, noEval bool) ([]byte, bool, error) {
-	var out []byte
-	var stale bool
-	err := s.DB.WithConn(ctx, func(c *pgx.Conn) error {
-		var err error
-		out, stale, err = s.redeemLocked(ctx, c, sc, code, req, vd, noEval)
-		if (err != nil || stale) && !c.IsClosed() && c.PgConn().TxStatus() != 'I' {
-			if _, rerr := c.Exec(context.Background(), "ROLLBACK"); rerr != nil {
-				_ = c.Close(context.Background()) // the pool drops it
-			}
-		}
-		return err
-	})
-	return out, stale, err
-}
-
 // redeemRead is what a redeem reads before it decides. out is set when the
 // answer is already known (unknown code, an earlier answer, now logged).
 type redeemRead struct {
@@ -424,112 +355,4 @@ func earlier(t *target, prev []byte) ([]byte, int16) {
 	return mustJSON(RedeemResponse{Code: t.V.Code, CampaignType: t.C.Type, VoucherID: t.V.ID,
 		Reason: ReasonRolledBack, Discount: Discount{Type: models.ValueCents},
 		Message: "the redemption of this order was rolled back; redeem the next vend with a new order id"}), 0
-}
-
-// redeemLocked is the pessimistic redeem: BEGIN, the device, the voucher
-// under its row lock and an earlier answer in one batch; the decision; the
-// writes and COMMIT in another.
-// With noEval and a verdict vd that no longer holds, it stops under the
-// lock, evaluating nothing, and reports stale (the caller rolls back).
-func (s *Service) redeemLocked(ctx context.Context, c *pgx.Conn, sc models.Scope, code string, req RedeemRequest, vd *verdict, noEval bool) ([]byte, bool, error) {
-	groups := groupsOf(sc)
-	orderID := ""
-	if req.Order != nil {
-		orderID = req.Order.ID
-	}
-	b := &pgx.Batch{}
-	b.Queue("BEGIN")
-	b.Queue(deviceSQL, req.DeviceID, groups)
-	b.Queue(targetLockedSQL, code, groups)
-	if orderID != "" {
-		b.Queue(earlierSQL, code, groups, req.DeviceID, orderID)
-	}
-	br := c.SendBatch(ctx, b)
-	_, err := br.Exec()
-	var d *device
-	var t *target
-	var dfound, found, again bool
-	var prev []byte
-	if err == nil {
-		d, dfound, err = scanDevice(br.QueryRow())
-	}
-	if err == nil {
-		t, found, err = scanTarget(br.QueryRow())
-	}
-	if err == nil && orderID != "" {
-		err = br.QueryRow().Scan(&prev)
-		if again = err == nil; errors.Is(err, pgx.ErrNoRows) {
-			err = nil
-		}
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	switch {
-	case err != nil:
-		return nil, false, err
-	case !dfound:
-		return nil, false, forbiddenDevice(req.DeviceID)
-	case !found:
-		_, err := c.Exec(ctx, "COMMIT")
-		return mustJSON(RedeemResponse{Code: code, Reason: ReasonNotFound}), false, err
-	}
-	who, reqJSON := requester(sc, req.DeviceID), string(mustJSON(req))
-	w := &pgx.Batch{}
-	if again {
-		out, success := earlier(t, prev)
-		w.Queue(logSQL, t.V.UserGroup, t.V.ID, who, d.locationLabel(), "redeem", success, reqJSON, string(out),
-			t.C.Currency)
-		w.Queue("COMMIT")
-		return out, false, sendAll(ctx, c, w)
-	}
-	now := s.Now()
-	dec := decide(ctx, t, d, request{DeviceID: req.DeviceID, Order: req.Order, Demand: req.Demand, Redeem: true,
-		Verdict: vd, NoEval: noEval}, now)
-	if dec.Reason == reasonStale {
-		return nil, true, nil
-	}
-	resp := RedeemResponse{Code: t.V.Code, CampaignType: t.C.Type, VoucherID: t.V.ID, Redeemed: dec.ok(),
-		Reason: dec.Reason, Message: dec.Message, Discount: discount(&dec), VoucherValue: dec.Settings.Value}
-	if !dec.ok() {
-		resp.Discount.AmountOff = 0
-		out := mustJSON(resp)
-		w.Queue(logSQL, t.V.UserGroup, t.V.ID, who, d.locationLabel(), "redeem", int16(0), reqJSON, string(out),
-			t.C.Currency)
-		w.Queue("COMMIT")
-		return out, false, sendAll(ctx, c, w)
-	}
-	ok := mustJSON(resp)
-	resp.Redeemed, resp.Discount.AmountOff, resp.Reason = false, 0, ReasonLimitReached
-	balanceCap := int64(-1)
-	if dec.Settings.Type == models.CampaignGift {
-		resp.Reason, balanceCap = ReasonInsufficientBalance, dec.Settings.Value
-	}
-	refused := mustJSON(resp)
-	cnt := dec.Counters
-	var ps *time.Time
-	if cnt.PeriodStart != nil {
-		u := cnt.PeriodStart.UTC()
-		ps = &u
-	}
-	if ps != nil && (t.V.PeriodStart == nil || !t.V.PeriodStart.Equal(*ps)) {
-		w.Queue(resetSQL, *ps, cnt.Reset, now.UTC(), t.V.ID)
-	}
-	spent := false
-	w.Queue(spendSQL, t.V.UserGroup, t.V.ID, dec.Amount, now.UTC(), d.locationLabel(), dec.Settings.RedemptionLimit,
-		balanceCap, t.V.Campaign, req.DeviceID, orderID, d.MachineID, d.LocationID, ps, string(ok), who, reqJSON,
-		string(refused), t.C.Currency).QueryRow(func(row pgx.Row) error { return row.Scan(&spent) })
-	w.Queue("COMMIT")
-	if err := sendAll(ctx, c, w); err != nil {
-		return nil, false, err
-	}
-	if spent {
-		return ok, false, nil
-	}
-	return refused, false, nil
-}
-
-// sendAll sends a batch and reads every result.
-func sendAll(ctx context.Context, c *pgx.Conn, b *pgx.Batch) error {
-	return c.SendBatch(ctx, b).Close()
 }

@@ -25,8 +25,7 @@ func (s *Service) groupLog(ctx context.Context, r logRow) error {
 		return err
 	}
 	return s.DB.WithConn(ctx, func(c *pgx.Conn) error {
-		_, err := c.Exec(ctx, logSQL, r.userGroup, r.voucher, r.requester, r.location, r.action, r.success,
-			r.request, r.response, r.currency)
+		_, err := c.Exec(ctx, logSQL, r.args())
 		return err
 	})
 }

@@ -322,14 +322,12 @@ func (s *Service) decideVoucher(ctx context.Context, w *spendWrite, items []*spe
 			out[i] = spent{relock: true} // its expressions must be evaluated again, not here
 			continue
 		}
-		resp := RedeemResponse{Code: cur.Code, CampaignType: base.C.Type, VoucherID: cur.ID, Redeemed: dec.ok(),
-			Reason: dec.Reason, Message: dec.Message, Discount: discount(&dec), VoucherValue: dec.Settings.Value}
 		if !dec.ok() && baseAt.Before(it.startedAt) {
 			out[i] = spent{relock: true} // never a refusal on a row read before the request began
 			continue
 		}
+		resp := redeemResponse(t, &dec)
 		if !dec.ok() {
-			resp.Discount.AmountOff = 0
 			out[i].out = mustJSON(resp)
 			w.log(base, who, d.locationLabel(), 0, reqJSON, out[i].out, false)
 			continue
