@@ -82,6 +82,7 @@ func NewRouter(d Deps) *gin.Engine {
 	registerDeviceRoutes(authed)
 	registerVoucherRoutes(managers, authed, d.DB, d.Vouchers)
 	registerIngestRoutes(authed, managers, d.DB, d.Ingest)
+	registerSummaryRoutes(managers, d.DB, d.Ingest)
 	registerObserverRoutes(managers, d.DB)
 	registerAlertRoutes(managers, d.DB, d.Alerts)
 	registerNotifyRoutes(managers, d.DB, d.Mail)
