@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -139,7 +140,9 @@ func vJsonScan(src any, dst any) error {
 
 // Campaign is a set of vouchers sharing settings. Vouchers inherit the
 // campaign's value, limits, reset, expiry, time zone and rules unless they
-// set their own.
+// set their own. VoucherLogoImg is the image printed on its vouchers;
+// VouchersPdfStatus and VouchersPdfURL describe the printable sheet of all
+// its vouchers and are written by the printing engine only (read-only here).
 type Campaign struct {
 	ID                int64           `json:"id" gorm:"primaryKey"`
 	UserGroup         int64           `json:"userGroup"`
@@ -166,6 +169,9 @@ type Campaign struct {
 	VoucherText3      string          `json:"voucherText3"`
 	VoucherText4      string          `json:"voucherText4"`
 	VoucherStyle      string          `json:"voucherStyle"`
+	VoucherLogoImg    *int64          `json:"voucherLogoImg"`
+	VouchersPdfStatus string          `json:"vouchersPdfStatus" gorm:"->"`
+	VouchersPdfURL    string          `json:"vouchersPdfUrl" gorm:"->"`
 	ValidationRules   ValidationRules `json:"validationRules" gorm:"type:jsonb"`
 	RedemptionRules   RedemptionRules `json:"redemptionRules" gorm:"type:jsonb"`
 	LastResetAt       *time.Time      `json:"lastResetAt"`
@@ -285,7 +291,8 @@ func voucherOneOf(field, v string, allowed ...string) error {
 }
 
 // CampaignPatch is a partial update of a campaign; nil fields stay as they
-// are. Type, prefix and totalVouchers cannot change.
+// are. Type, prefix and totalVouchers cannot change. VoucherLogoImg 0
+// removes the logo.
 type CampaignPatch struct {
 	CampaignFixed
 	Name            *string          `json:"name"`
@@ -304,6 +311,7 @@ type CampaignPatch struct {
 	VoucherText3    *string          `json:"voucherText3"`
 	VoucherText4    *string          `json:"voucherText4"`
 	VoucherStyle    *string          `json:"voucherStyle"`
+	VoucherLogoImg  *int64           `json:"voucherLogoImg"`
 	ValidationRules *ValidationRules `json:"validationRules"`
 	RedemptionRules *RedemptionRules `json:"redemptionRules"`
 }
@@ -337,6 +345,9 @@ func (p *CampaignPatch) Apply(c *Campaign) error {
 	setField(&c.VoucherText3, p.VoucherText3)
 	setField(&c.VoucherText4, p.VoucherText4)
 	setField(&c.VoucherStyle, p.VoucherStyle)
+	if p.VoucherLogoImg != nil {
+		c.VoucherLogoImg = vZeroNil(*p.VoucherLogoImg)
+	}
 	setField(&c.ValidationRules, p.ValidationRules)
 	setField(&c.RedemptionRules, p.RedemptionRules)
 	if p.ExpiresOn != nil {
@@ -349,6 +360,30 @@ func setField[T any](dst *T, src *T) {
 	if src != nil {
 		*dst = *src
 	}
+}
+
+// LogoRefs returns the campaign's logo image, which must be the tenant's.
+func (c *Campaign) LogoRefs() []Ref {
+	if c.VoucherLogoImg == nil {
+		return nil
+	}
+	return []Ref{{Field: "voucherLogoImg", Table: "images", IDs: []int64{*c.VoucherLogoImg}}}
+}
+
+// ImagePath is where image id is downloaded; "" for none.
+func ImagePath(id *int64) string {
+	if id == nil {
+		return ""
+	}
+	return "/api/v1/images/" + strconv.FormatInt(*id, 10)
+}
+
+// vZeroNil returns nil for 0, the API's way to say "no image".
+func vZeroNil(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
 }
 
 func vEmptyNil(s string) *string {

@@ -10,7 +10,9 @@ var vCustomCode = regexp.MustCompile(`^[a-zA-Z0-9_-]{3,64}$`)
 
 // Voucher is a stored voucher. Its pointer settings (and a non-nil
 // ValidationRules) are its own; nil ones inherit the campaign's, so that a
-// change to the campaign reaches every inheriting voucher.
+// change to the campaign reaches every inheriting voucher. PdfStatus and
+// PdfURL describe its printable PDF and are written by the printing engine
+// only (read-only here).
 type Voucher struct {
 	ID                     string          `json:"id" gorm:"primaryKey"`
 	UserGroup              int64           `json:"userGroup"`
@@ -44,6 +46,8 @@ type Voucher struct {
 	Text4                  string          `json:"text4"`
 	Style                  string          `json:"style"`
 	VoucherComments        string          `json:"voucherComments"`
+	PdfStatus              string          `json:"pdfStatus" gorm:"->"`
+	PdfURL                 string          `json:"pdfUrl" gorm:"->"`
 	CreatedAt              time.Time       `json:"createdAt"`
 	UpdatedAt              time.Time       `json:"updatedAt"`
 }
@@ -86,6 +90,9 @@ type VoucherView struct {
 	Text4                  string          `json:"text4"`
 	Style                  string          `json:"style"`
 	VoucherComments        string          `json:"voucherComments"`
+	LogoImg                string          `json:"logoImg"` // path of the campaign's printed logo, "" for none
+	PdfStatus              string          `json:"pdfStatus"`
+	PdfURL                 string          `json:"pdfUrl"`
 	CreatedAt              time.Time       `json:"createdAt"`
 	UpdatedAt              time.Time       `json:"updatedAt"`
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/vendrule/vendrule/models"
 )
 
 // image1 is a PDF image XObject: its dictionary entries and its samples.
@@ -18,7 +20,7 @@ type image1 struct {
 func encodeQR(code string) (image1, error) {
 	q, err := qrcode.New(code, qrcode.Medium)
 	if err != nil {
-		return image1{}, fmt.Errorf("printing: QR code of %q: %w", code, err)
+		return image1{}, models.Errorf(models.EINVALID, "code %q cannot be a QR code: %v", code, err)
 	}
 	bits := q.Bitmap()
 	n := len(bits)
