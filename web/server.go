@@ -17,6 +17,7 @@ import (
 	"github.com/vendrule/vendrule/engine/fleet"
 	"github.com/vendrule/vendrule/engine/identity"
 	"github.com/vendrule/vendrule/engine/ingest"
+	"github.com/vendrule/vendrule/engine/printing"
 	"github.com/vendrule/vendrule/engine/vouchers"
 	"github.com/vendrule/vendrule/models"
 	"github.com/vendrule/vendrule/models/pg"
@@ -34,6 +35,7 @@ type Deps struct {
 	Ingest    *ingest.Service // nil: events are stored without an OnStored hook
 	Alerts    *alerts.Engine  // alerts, status views and backtests
 	Vouchers  *vouchers.Service
+	Printing  *printing.Service // printable PDFs and logo images
 	Mail      *notify.Deliverer // nil: test emails wait for the next outbox tick
 	Registry  *prometheus.Registry
 	Log       *slog.Logger
@@ -81,6 +83,7 @@ func NewRouter(d Deps) *gin.Engine {
 	registerFleetRoutes(managers, d.DB, d.Fleet, d.Identity)
 	registerDeviceRoutes(authed)
 	registerVoucherRoutes(managers, authed, d.DB, d.Vouchers)
+	registerPrintingRoutes(managers, d.Printing)
 	registerIngestRoutes(authed, managers, d.DB, d.Ingest)
 	registerSummaryRoutes(managers, d.DB, d.Ingest)
 	registerObserverRoutes(managers, d.DB)

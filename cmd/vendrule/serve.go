@@ -18,6 +18,7 @@ import (
 	"github.com/vendrule/vendrule/engine/fleet"
 	"github.com/vendrule/vendrule/engine/identity"
 	"github.com/vendrule/vendrule/engine/ingest"
+	"github.com/vendrule/vendrule/engine/printing"
 	"github.com/vendrule/vendrule/engine/schedule"
 	"github.com/vendrule/vendrule/engine/vouchers"
 	"github.com/vendrule/vendrule/models/pg"
@@ -38,6 +39,7 @@ type Main struct {
 	metrics  *metricsServer // nil: /metrics is served on the main address
 	jobs     *schedule.Scheduler
 	vouchers *vouchers.Service
+	printing *printing.Service
 	identity *identity.Service
 }
 
@@ -96,6 +98,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := vs.Resume(ctx); err != nil { // redo generations a crash cut short
 		return err
 	}
+	m.printing = printing.New(m.DB)
 	alertEngine := alerts.New(m.DB)
 	notify.ConsoleURL = m.Config.BaseURL
 	channel, err := email.FromEnv(m.Config.SMTPURL, m.Config.MailFrom)
@@ -107,7 +110,7 @@ func (m *Main) Open(ctx context.Context) error {
 		DB: m.DB, Identity: ids, Fleet: &fleet.Service{DB: m.DB, Now: time.Now},
 		Ingest: &ingest.Service{DB: m.DB, Now: time.Now, OnStored: alertEngine.OnStored},
 		Alerts: alertEngine, Mail: mail,
-		Vouchers: vs, Registry: reg, Log: slog.Default(), TrustedProxies: m.Config.Proxies,
+		Vouchers: vs, Printing: m.printing, Registry: reg, Log: slog.Default(), TrustedProxies: m.Config.Proxies,
 		MetricsToken: m.Config.MetricsToken, MetricsElsewhere: m.Config.MetricsAddr != "",
 	})
 	ln, err := net.Listen("tcp", m.Config.Addr)
@@ -141,6 +144,9 @@ func (m *Main) schedule(ids *identity.Service, alertEngine *alerts.Engine, mail 
 		}),
 		// A generation whose replica died mid-way is picked up again.
 		jobs.Every("voucher-generations", time.Minute, vs.Resume),
+		// PDFs asked for or changed; a replica kicks its own at once, this
+		// picks up the ones whose replica died.
+		jobs.Every("printing", m.Config.Tick, m.printing.Run),
 		jobs.Every("housekeeping", time.Hour, ids.Purge))
 }
 
@@ -206,6 +212,9 @@ func (m *Main) Close() error {
 	var errs []error
 	if m.vouchers != nil {
 		m.vouchers.Close() // stops generations before the database goes
+	}
+	if m.printing != nil {
+		m.printing.Close() // a render cut short is taken over when its lease runs out
 	}
 	if m.identity != nil {
 		m.identity.Wait() // reset emails of answered requests are written before the database goes

@@ -39,6 +39,10 @@ type Service struct {
 	Lease time.Duration
 	// ChunkSize is the size of the pieces a PDF is stored in.
 	ChunkSize int
+	// Poll is how often the background worker looks for PDFs that a
+	// change to a campaign or voucher restarted (database triggers do
+	// that, so no request kicks it); one indexed query when there are none.
+	Poll time.Duration
 
 	kick   chan struct{}
 	wg     sync.WaitGroup
@@ -47,10 +51,11 @@ type Service struct {
 }
 
 // New returns a service over db and starts its background worker, which
-// runs the pending jobs whenever Kick is called; Close stops it.
+// runs the pending jobs whenever Kick is called and every Poll; Close stops
+// it.
 func New(db *pg.DB) *Service {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{DB: db, Log: slog.Default(), Lease: 5 * time.Minute, ChunkSize: 1 << 20,
+	s := &Service{DB: db, Log: slog.Default(), Lease: 5 * time.Minute, ChunkSize: 1 << 20, Poll: 2 * time.Second,
 		kick: make(chan struct{}, 1), ctx: ctx, cancel: cancel}
 	s.wg.Go(s.worker)
 	return s
@@ -71,9 +76,10 @@ func (s *Service) worker() {
 		case <-s.ctx.Done():
 			return
 		case <-s.kick:
-			if err := s.Run(s.ctx); err != nil && s.ctx.Err() == nil {
-				s.Log.Error("printing: run", "err", err)
-			}
+		case <-time.After(s.Poll):
+		}
+		if err := s.Run(s.ctx); err != nil && s.ctx.Err() == nil {
+			s.Log.Error("printing: run", "err", err)
 		}
 	}
 }
