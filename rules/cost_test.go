@@ -40,9 +40,9 @@ var limitHit = regexp.MustCompile(`too much work|too many iterations|memory budg
 // wall-clock bound is generous (the same inputs ran for minutes before the
 // limits); what the test pins down is which limit answers.
 func TestBuiltinsAreBounded(t *testing.T) {
-	saved := DefaultLimits
-	defer func() { DefaultLimits = saved }()
-	DefaultLimits.Timeout = time.Minute
+	lim := DefaultLimits()
+	lim.Timeout = time.Minute
+	limited := WithLimits(context.Background(), lim)
 
 	const s, l, m = "event.extraData.s", "event.extraData.l", "event.extraData.m"
 	tests := []struct{ name, src string }{
@@ -100,7 +100,7 @@ func TestBuiltinsAreBounded(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := mustCompile(t, KindCondition, tt.src)
 			start := time.Now()
-			_, err := p.Bool(context.Background(), env)
+			_, err := p.Bool(limited, env)
 			d := time.Since(start)
 			e := wantCode(t, err, models.EINVALID)
 			if !limitHit.MatchString(e.Message) {
@@ -191,19 +191,19 @@ func TestMatchesNeedsABoundedLiteralPattern(t *testing.T) {
 // spent request budget does): loops and metered builtins both reach a
 // check of the context, so evaluation stops.
 func TestContextStopsEvaluation(t *testing.T) {
-	saved := DefaultLimits
-	defer func() { DefaultLimits = saved }()
-	DefaultLimits.Timeout = 0
-	DefaultLimits.MaxIterations = 1 << 62
-	DefaultLimits.MaxWork = 1 << 62
-	DefaultLimits.MemoryBudget = 1 << 30
+	lim := DefaultLimits()
+	lim.Timeout = 0
+	lim.MaxIterations = 1 << 62
+	lim.MaxWork = 1 << 62
+	lim.MemoryBudget = 1 << 30
+	limited := WithLimits(context.Background(), lim)
 	env := heavyEnv()
 	for _, src := range []string{
 		`let a = 1..1000; any(a, any(a, any(a, # < 0)))`,
 		`all(1..99999, upper(event.extraData.s) != "")`,
 		`all(1..99999, len(uniq(1..300)) > 0)`,
 	} {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+		ctx, cancel := context.WithTimeout(limited, 30*time.Millisecond)
 		start := time.Now()
 		_, err := mustCompile(t, KindCondition, src).Bool(ctx, env)
 		d := time.Since(start)

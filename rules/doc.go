@@ -64,6 +64,6 @@
 // as "line 1, column 7: order has no field amout"; ErrorPosition returns the
 // position. Evaluation errors are *models.Error with code EINVALID and a
 // message starting "rule evaluation failed: ". Sources are limited to
-// MaxSourceBytes and MaxNodes; evaluation to DefaultLimits. Limits explains
+// MaxSourceBytes and MaxNodes; evaluation to DefaultLimits (or those of WithLimits). Limits explains
 // how a deadline is enforced in a VM that cannot be preempted.
 package rules

@@ -1,6 +1,9 @@
 package rules
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Compile-time limits. They are constants because compiled programs are
 // cached by source text alone.
@@ -64,12 +67,30 @@ type Limits struct {
 	MaxWork int64
 }
 
-// DefaultLimits apply to every evaluation. Change them only at start-up,
-// before the first evaluation: they are read without synchronisation.
-var DefaultLimits = Limits{
-	Timeout:        20 * time.Millisecond,
-	MemoryBudget:   100_000,
-	MaxIterations:  100_000,
-	MaxStringBytes: 1 << 20,
-	MaxWork:        2_000_000,
+// DefaultLimits are the limits of every evaluation whose context carries
+// no others (WithLimits).
+func DefaultLimits() Limits {
+	return Limits{
+		Timeout:        20 * time.Millisecond,
+		MemoryBudget:   100_000,
+		MaxIterations:  100_000,
+		MaxStringBytes: 1 << 20,
+		MaxWork:        2_000_000,
+	}
+}
+
+type limitsKey struct{}
+
+// WithLimits returns a context whose evaluations run under l instead of
+// DefaultLimits.
+func WithLimits(ctx context.Context, l Limits) context.Context {
+	return context.WithValue(ctx, limitsKey{}, l)
+}
+
+// limitsOf returns the limits an evaluation under ctx runs with.
+func limitsOf(ctx context.Context) Limits {
+	if l, ok := ctx.Value(limitsKey{}).(Limits); ok {
+		return l
+	}
+	return DefaultLimits()
 }

@@ -29,7 +29,7 @@ func (p *Program) Source() string { return p.source }
 // Bool evaluates a redemption rule or an alert condition. env is a
 // *RedemptionEnv or RedemptionEnv for KindRedemption and a *ConditionEnv or
 // ConditionEnv for KindCondition; pointers avoid a copy. Evaluation stops
-// when ctx is done or DefaultLimits are exceeded; see Limits. Errors are
+// when ctx is done or its limits (WithLimits, else DefaultLimits) are exceeded; see Limits. Errors are
 // *models.Error with code EINVALID.
 func (p *Program) Bool(ctx context.Context, env any) (bool, error) {
 	out, err := p.run(ctx, env)
@@ -97,7 +97,7 @@ func (p *Program) run(ctx context.Context, env any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	limits := DefaultLimits
+	limits := limitsOf(ctx)
 	e.meter.reset(ctx, limits)
 	if err := e.meter.checkTime(); err != nil {
 		return nil, evalError(err)

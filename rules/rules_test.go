@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -306,14 +307,14 @@ func TestPathologicalEvaluationIsStopped(t *testing.T) {
 }
 
 func TestDeadline(t *testing.T) {
-	saved := DefaultLimits
-	defer func() { DefaultLimits = saved }()
-	DefaultLimits.MaxIterations = 1 << 62
-	DefaultLimits.Timeout = 20 * time.Millisecond
+	lim := DefaultLimits()
+	lim.MaxIterations = 1 << 62
+	lim.Timeout = 20 * time.Millisecond
+	limited := WithLimits(context.Background(), lim)
 
 	p := mustCompile(t, KindRedemption, `let a = 1..1000; any(a, any(a, any(a, # < 0)))`)
 	start := time.Now()
-	_, err := p.Bool(context.Background(), referenceEnv(t))
+	_, err := p.Bool(limited, referenceEnv(t))
 	d := time.Since(start)
 	e := wantCode(t, err, models.EINVALID)
 	if !strings.Contains(e.Message, "took too long") {
@@ -324,7 +325,7 @@ func TestDeadline(t *testing.T) {
 	}
 
 	// A cancelled context stops evaluation before it starts.
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(limited)
 	cancel()
 	_, err = p.Bool(ctx, referenceEnv(t))
 	if e := wantCode(t, err, models.EINVALID); !strings.Contains(e.Message, "canceled") {
@@ -335,6 +336,11 @@ func TestDeadline(t *testing.T) {
 func TestConcurrentEvaluation(t *testing.T) {
 	p := mustCompile(t, KindRedemption, referenceRule)
 	base := referenceEnv(t)
+	// what is tested is the result; a 20 ms deadline would also test the
+	// scheduling of 32 goroutines on a busy machine
+	lim := DefaultLimits()
+	lim.Timeout = 10 * time.Second
+	ctx := WithLimits(context.Background(), lim)
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
 	for g := 0; g < 32; g++ {
@@ -345,9 +351,9 @@ func TestConcurrentEvaluation(t *testing.T) {
 			env.Order.Amount = int64(150 + g*10) // at least 200 from g = 5 on
 			want := env.Order.Amount >= 200
 			for i := 0; i < 500; i++ {
-				got, err := p.Bool(context.Background(), &env)
+				got, err := p.Bool(ctx, &env)
 				if err != nil || got != want {
-					errs <- errors.New("wrong result under concurrency")
+					errs <- fmt.Errorf("wrong result under concurrency: %v, %v", got, err)
 					return
 				}
 			}

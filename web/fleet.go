@@ -15,7 +15,7 @@ func registerFleetRoutes(g *gin.RouterGroup, db *pg.DB, hours *fleet.Service, id
 	registerCRUD[models.Location](g, db, locationsRes)
 	registerCRUD[models.LocationGroup](g, db, locationGroupsRes)
 	// a renamed, moved or deleted machine's key is forgotten at once here
-	// (identity.DeviceKeyTTL elsewhere)
+	// (identity.Service.DeviceKeyTTL elsewhere)
 	registerCRUD[models.Machine](g, db, machinesRes, ids.ForgetMachine)
 	registerCRUD[models.MachineGroup](g, db, machineGroupsRes)
 	registerCRUD[models.Manufacturer](g, db, manufacturersRes)

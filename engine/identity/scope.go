@@ -79,32 +79,19 @@ const deviceScopeSQL = `WITH RECURSIVE m AS (
 		UNION ALL SELECT g.id FROM user_groups g JOIN t ON g.parent = t.id)
 	SELECT m.id, m.hostname, m.user_group, ARRAY(SELECT id FROM t) FROM m`
 
-// TenantGroupsTTL is how long a device's tenant group list is reused before
-// it is read again: a group added to or moved within a tenant reaches the
-// devices' scope within this time.
-var TenantGroupsTTL = 2 * time.Second
-
-// DeviceKeyTTL is how long this process trusts a device key it has found:
-// a key replaced through another replica, a deleted machine or a machine
-// moved to another group takes effect within this time; a key replaced
-// through this process stops at once, and an unknown key is never
-// remembered (a new key works at once). A device calls many times a
-// second, so even this short time spares nearly every lookup (measured:
-// +19 % validate+redeem pairs per second).
-var DeviceKeyTTL = time.Second
-
 // tenantGroups caches, per Service, the groups of a machine group's tenant
-// (TenantGroupsTTL) and the machine found for a key hash. A key found less
-// than DeviceKeyTTL ago is trusted without a query; an older one, while its
+// (Service.TenantGroupsTTL) and the machine found for a key hash. A key found
+// less than Service.DeviceKeyTTL ago is trusted without a query; an older one, while its
 // tenant's groups are cached, is checked by one statement shared with the
 // other keys being checked at the time (keys); else the key and the
 // tenant's groups are read in one query (deviceScopeSQL).
 type tenantGroups struct {
-	mu       sync.Mutex
-	groups   map[int64]cachedGroups
-	seen     map[string]seenKey
-	prunedAt time.Time // when seen was last pruned
-	keys     batch.Group[string, keyMachine]
+	keyTTL, groupsTTL time.Duration
+	mu                sync.Mutex
+	groups            map[int64]cachedGroups
+	seen              map[string]seenKey
+	prunedAt          time.Time // when seen was last pruned
+	keys              batch.Group[string, keyMachine]
 }
 
 type cachedGroups struct {
@@ -134,7 +121,8 @@ func (s *Service) tenantCache() *tenantGroups {
 	if c, ok := scopeCaches.Load(s); ok {
 		return c.(*tenantGroups)
 	}
-	c, _ := scopeCaches.LoadOrStore(s, &tenantGroups{groups: map[int64]cachedGroups{}, seen: map[string]seenKey{},
+	c, _ := scopeCaches.LoadOrStore(s, &tenantGroups{keyTTL: s.DeviceKeyTTL, groupsTTL: s.TenantGroupsTTL,
+		groups: map[int64]cachedGroups{}, seen: map[string]seenKey{},
 		keys: batch.Group[string, keyMachine]{Run: s.lookupKeys, Max: 256}})
 	return c.(*tenantGroups)
 }
@@ -159,23 +147,23 @@ func (c *tenantGroups) put(g int64, ids []int64, now time.Time) {
 			delete(c.groups, k)
 		}
 	}
-	c.groups[g] = cachedGroups{ids: ids, expires: now.Add(TenantGroupsTTL)}
+	c.groups[g] = cachedGroups{ids: ids, expires: now.Add(c.groupsTTL)}
 }
 
 // machineOf returns the machine last found for key hash h, and whether it
-// was found less than DeviceKeyTTL ago.
+// was found less than keyTTL ago.
 func (c *tenantGroups) machineOf(h string, now time.Time) (m keyMachine, trusted, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.seen[h]
-	return e.m, ok && now.Sub(e.at) < DeviceKeyTTL, ok
+	return e.m, ok && now.Sub(e.at) < c.keyTTL, ok
 }
 
 // remember records m as found for key hash h at now. An entry is useful
 // only while it is trusted or its tenant's groups are cached, so entries
 // older than both times are dropped, at most once per such time.
 func (c *tenantGroups) remember(h string, m keyMachine, now time.Time) {
-	keep := max(DeviceKeyTTL, TenantGroupsTTL)
+	keep := max(c.keyTTL, c.groupsTTL)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if now.Sub(c.prunedAt) > keep {

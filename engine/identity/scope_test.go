@@ -16,9 +16,7 @@ func TestDeviceScopeCache(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.MustOpenDB(t)
 	s := New(db, []byte("0123456789abcdef0123456789abcdef"))
-	old, oldKey := TenantGroupsTTL, DeviceKeyTTL
-	TenantGroupsTTL, DeviceKeyTTL = 200*time.Millisecond, 100*time.Millisecond
-	t.Cleanup(func() { TenantGroupsTTL, DeviceKeyTTL = old, oldKey })
+	s.TenantGroupsTTL, s.DeviceKeyTTL = 200*time.Millisecond, 100*time.Millisecond
 	var root, sub, other, loc, m int64
 	mustDo := func(err error) {
 		t.Helper()
@@ -60,7 +58,7 @@ func TestDeviceScopeCache(t *testing.T) {
 	// a new group of the tenant reaches the scope after the TTL
 	var newer int64
 	mustDo(db.Raw(`INSERT INTO user_groups (name, parent) VALUES ('newer', ?) RETURNING id`, root).Scan(&newer).Error)
-	time.Sleep(TenantGroupsTTL + 50*time.Millisecond)
+	time.Sleep(s.TenantGroupsTTL + 50*time.Millisecond)
 	sc, err = scope(k2.APIKey)
 	mustDo(err)
 	if !sc.Sees(newer) || sc.Sees(other) {
@@ -69,7 +67,7 @@ func TestDeviceScopeCache(t *testing.T) {
 
 	// a deleted machine stops within DeviceKeyTTL
 	mustDo(db.Exec(`DELETE FROM machines WHERE id = ?`, m).Error)
-	time.Sleep(DeviceKeyTTL + 20*time.Millisecond)
+	time.Sleep(s.DeviceKeyTTL + 20*time.Millisecond)
 	if _, err := scope(k2.APIKey); models.CodeOf(err) != models.EUNAUTHORIZED {
 		t.Fatalf("deleted machine: err = %v, want unauthorized", err)
 	}

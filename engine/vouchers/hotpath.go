@@ -161,7 +161,7 @@ func (s *Service) Validate(ctx context.Context, sc models.Scope, code string, re
 	now := s.Now()
 	dec := decide(ctx, t, d, request{DeviceID: req.DeviceID, Order: req.Order, Demand: req.Demand}, now)
 	if dec.ok() && req.LockDuration <= 0 { // a lock changes the row: its redeem reads again
-		s.validated.put(sc, req.DeviceID, code, validatedRow{d: d, t: t, readAt: readAt})
+		s.validated.put(sc, req.DeviceID, code, validatedRow{d: d, t: t, readAt: readAt}, s.ValidatedTTL)
 	}
 	resp := validateResponse(t, &dec)
 	who, reqJSON := requester(sc, req.DeviceID), string(mustJSON(req))
@@ -277,7 +277,7 @@ func (s *Service) redeem(ctx context.Context, sc models.Scope, code string, req 
 // validate moments ago when there is one (validated.go), else a read of
 // its own, and decides on it outside every group and lock.
 func (s *Service) readAndJudge(ctx context.Context, sc models.Scope, code string, req RedeemRequest) (*redeemRead, decision, error) {
-	if v, ok := s.validated.take(sc, req.DeviceID, code); ok {
+	if v, ok := s.validated.take(sc, req.DeviceID, code, s.ValidatedTTL); ok {
 		rd := &redeemRead{d: v.d, t: v.t, readAt: v.readAt}
 		if dec := s.judgeRead(ctx, rd, req); dec.ok() {
 			return rd, dec, nil

@@ -27,12 +27,6 @@ type readItem struct {
 	d        *device
 }
 
-// DeviceTTL is how long the reads reuse a machine's context (name, tag,
-// location, groups) before reading it again: a change to a machine reaches
-// the validates and redeems of this process within this time. Vouchers,
-// keys and scopes are not cached by it.
-var DeviceTTL = 2 * time.Second
-
 // deviceCache keeps the devices the reads found, by deviceId and owning
 // group: hostnames are unique per tenant only, so two tenants' machines of
 // one hostname each keep their own entry.
@@ -58,13 +52,13 @@ func (c *deviceCache) get(id string, groups []int64, now time.Time) *device {
 	return nil
 }
 
-func (c *deviceCache) put(d *device, now time.Time) {
+func (c *deviceCache) put(d *device, now time.Time, ttl time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) > 100_000 { // machines deleted or renamed leave entries; start over
 		c.m = map[string][]cachedDevice{}
 	}
-	e := cachedDevice{d: d, expires: now.Add(DeviceTTL)}
+	e := cachedDevice{d: d, expires: now.Add(ttl)}
 	for i, old := range c.m[d.Hostname] {
 		if old.d.UserGroup == d.UserGroup || !now.Before(old.expires) {
 			c.m[d.Hostname][i] = e
@@ -170,7 +164,7 @@ func (s *Service) scanDevices(br pgx.BatchResults, dItem []int, out []readResult
 		}
 		if i >= 1 && i <= len(dItem) && out[dItem[i-1]].d == nil {
 			out[dItem[i-1]].d = d
-			s.devices.put(d, now)
+			s.devices.put(d, now, s.DeviceTTL)
 		}
 	}
 	return rows.Err()

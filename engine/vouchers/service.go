@@ -33,6 +33,14 @@ type Service struct {
 	// progress is published after each step.
 	ChunkSize int
 	Log       *slog.Logger
+	// DeviceTTL is how long the reads reuse a machine's context (name,
+	// tag, location, groups) before reading it again: a change to a
+	// machine reaches the validates and redeems of this process within
+	// this time. Vouchers, keys and scopes are not cached by it.
+	DeviceTTL time.Duration
+	// ValidatedTTL is how long a validate's read serves its device's
+	// redeem (validated.go).
+	ValidatedTTL time.Duration
 
 	// beforeWrite, when set, runs before a group of redeems is written;
 	// tests use it to change a voucher after the redeems read it.
@@ -55,7 +63,7 @@ type Service struct {
 // New returns a service over db with the real clock.
 func New(db *pg.DB) *Service {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{DB: db, Now: time.Now, NewCode: NewCode, ChunkSize: 10_000, Log: slog.Default(), ctx: ctx,
+	s := &Service{DB: db, Now: time.Now, NewCode: NewCode, ChunkSize: 10_000, Log: slog.Default(), DeviceTTL: 2 * time.Second, ValidatedTTL: 5 * time.Second, ctx: ctx,
 		cancel: cancel}
 	s.spends = batch.Group[*spend, spent]{Run: s.spendBatch, Max: maxGroup, Isolate: itemFault}
 	s.reads = batch.Group[readItem, readResult]{Run: s.readBatch, Max: maxGroup, Isolate: itemFault}

@@ -18,9 +18,6 @@ import (
 // earlier redeem of the same order is found by the redemptions' unique key,
 // which sends the group to the row lock, where the stored answer is read.
 
-// ValidatedTTL is how long a validate's read serves its device's redeem.
-var ValidatedTTL = 5 * time.Second
-
 // validatedRow is what a validate read, and when its read began.
 type validatedRow struct {
 	d      *device
@@ -41,17 +38,17 @@ func validatedKey(sc models.Scope, deviceID, code string) string {
 }
 
 // put keeps a validate's read for the redeem that follows it.
-func (c *validatedCache) put(sc models.Scope, deviceID, code string, v validatedRow) {
+func (c *validatedCache) put(sc models.Scope, deviceID, code string, v validatedRow, ttl time.Duration) {
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) > 100_000 {
 		c.m, c.prunedAt = map[string]validatedRow{}, now
 	}
-	if now.Sub(c.prunedAt) > ValidatedTTL { // validates not followed by a redeem
+	if now.Sub(c.prunedAt) > ttl { // validates not followed by a redeem
 		c.prunedAt = now
 		for k, e := range c.m {
-			if now.Sub(e.readAt) > ValidatedTTL {
+			if now.Sub(e.readAt) > ttl {
 				delete(c.m, k)
 			}
 		}
@@ -61,12 +58,12 @@ func (c *validatedCache) put(sc models.Scope, deviceID, code string, v validated
 
 // take returns and forgets the read of the caller's last validate of code,
 // if it is recent and inside the caller's scope.
-func (c *validatedCache) take(sc models.Scope, deviceID, code string) (validatedRow, bool) {
+func (c *validatedCache) take(sc models.Scope, deviceID, code string, ttl time.Duration) (validatedRow, bool) {
 	key := validatedKey(sc, deviceID, code)
 	c.mu.Lock()
 	v, ok := c.m[key]
 	delete(c.m, key)
 	c.mu.Unlock()
-	ok = ok && time.Since(v.readAt) <= ValidatedTTL && sc.Sees(v.t.V.UserGroup) && sc.Sees(v.d.UserGroup)
+	ok = ok && time.Since(v.readAt) <= ttl && sc.Sees(v.t.V.UserGroup) && sc.Sees(v.d.UserGroup)
 	return v, ok
 }

@@ -3,6 +3,7 @@ package vouchers
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/vendrule/vendrule/models"
 )
@@ -69,14 +70,14 @@ func TestValidatedReadServesOneRedeem(t *testing.T) {
 	f := newFixture(t)
 	code := f.voucher(f.campaign(models.Campaign{Type: models.CampaignDiscount, VoucherValue: 10}), models.VoucherInput{})
 	f.validate(f.dev, code, ValidateRequest{})
-	if _, ok := f.s.validated.take(f.dev2, "host-2", code); ok {
+	if _, ok := f.s.validated.take(f.dev2, "host-2", code, time.Second); ok {
 		t.Fatal("another caller took the device's validated read")
 	}
 	f.validate(f.dev, code, ValidateRequest{})
-	if _, ok := f.s.validated.take(f.dev, "host-1", code); !ok {
+	if _, ok := f.s.validated.take(f.dev, "host-1", code, time.Second); !ok {
 		t.Fatal("the device's validated read is not kept")
 	}
-	if _, ok := f.s.validated.take(f.dev, "host-1", code); ok {
+	if _, ok := f.s.validated.take(f.dev, "host-1", code, time.Second); ok {
 		t.Fatal("a validated read served twice")
 	}
 }
