@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
 	"github.com/vendrule/vendrule/models"
@@ -30,30 +31,26 @@ type device struct {
 	UserGroup      int64 // the machine's owner, for the scope check of a cached device
 }
 
-// resolveDevice returns the machine whose hostname is deviceID. A device
-// may only speak for itself; a manager for any machine it can see. Returns
-// EINVALID, EFORBIDDEN.
+// resolveDevice returns the machine whose hostname is deviceID, read as the
+// hot path reads it (deviceSQL). A device may only speak for itself; a
+// manager for any machine it can see. Returns EINVALID, EFORBIDDEN.
 func (s *Service) resolveDevice(ctx context.Context, sc models.Scope, deviceID string) (*device, error) {
-	if deviceID == "" {
-		return nil, models.FieldError("deviceId", "is required")
+	if err := checkDeviceID(sc, deviceID); err != nil {
+		return nil, err
 	}
-	if sc.IsDevice() && deviceID != sc.DeviceID {
-		return nil, models.Errorf(models.EFORBIDDEN, "deviceId must be this device's own id")
-	}
-	var d device
-	err := s.DB.WithContext(ctx).Raw(`SELECT m.id AS machine_id, m.name, m.hostname, m.tag,
-			l.id AS location_id, l.name AS location_name, l.city, l.country, l.external_ref, l.time_zone,
-			ARRAY(SELECT g.id FROM machine_groups g WHERE g.machines @> ARRAY[m.id] ORDER BY g.id) AS machine_groups,
-			ARRAY(SELECT g.id FROM location_groups g WHERE g.locations @> ARRAY[l.id] ORDER BY g.id) AS location_groups
-		FROM machines m JOIN locations l ON l.id = m.location
-		WHERE m.hostname = ? AND m.user_group IN ?`, deviceID, groupsOf(sc)).Scan(&d).Error
+	var d *device
+	err := s.DB.WithConn(ctx, func(c *pgx.Conn) error {
+		var err error
+		d, _, err = scanDevice(c.QueryRow(ctx, deviceSQL, pgx.NamedArgs{"device": deviceID, "groups": groupsOf(sc)}))
+		return err
+	})
 	if err != nil {
 		return nil, pg.MapError(err)
 	}
-	if d.MachineID == 0 {
-		return nil, models.Errorf(models.EFORBIDDEN, "deviceId %q is not a machine you can see", deviceID)
+	if d == nil {
+		return nil, forbiddenDevice(deviceID)
 	}
-	return &d, nil
+	return d, nil
 }
 
 // groupsOf returns the scope's groups, never empty (an empty IN list is a
