@@ -121,6 +121,9 @@ func tenantIDs(t *testing.T, h *webtest.Harness, token string, f *webtest.Fleet,
 	}
 	ids["vouchers"] = jsonID(vs[0]["id"])
 	code, _ := vs[0]["code"].(string)
+	ids["images"] = strconv.FormatInt(upload(h, token, pngBytes(t, 4, 4)).Expect(t, http.StatusCreated).ID(t), 10)
+	printed(t, h, token, "/api/v1/campaigns/"+ids["campaigns"], "vouchersPdfStatus")
+	printed(t, h, token, "/api/v1/vouchers/"+ids["vouchers"], "pdfStatus")
 	ids["alertobservers"] = strconv.FormatInt(h.MustCreate(token, "/api/v1/alertobservers", observerBody(tag+"observer")), 10)
 
 	key := issueKey(t, h, token, f.IDs["machines"]).APIKey

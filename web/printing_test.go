@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"testing"
@@ -14,24 +13,13 @@ import (
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
-	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/vendrule/vendrule/engine/printing"
-	"github.com/vendrule/vendrule/web"
 	"github.com/vendrule/vendrule/web/webtest"
 )
 
 func init() { api.DisableConfigDir() } // pdfcpu would write its configuration to $HOME
 
-func newPrintingHarness(t *testing.T) *webtest.Harness {
-	h := webtest.New(t)
-	ps := printing.New(h.DB)
-	ps.Poll = 50 * time.Millisecond
-	t.Cleanup(ps.Close)
-	h.Server.Config.Handler = web.NewRouter(web.Deps{DB: h.DB, Identity: h.Identity, Fleet: h.Fleet,
-		Vouchers: h.Vouchers, Printing: ps, Registry: prometheus.NewRegistry(), Log: slog.New(slog.DiscardHandler)})
-	return h
-}
+func newPrintingHarness(t *testing.T) *webtest.Harness { return webtest.New(t) }
 
 func pngBytes(t *testing.T, w, h int) []byte {
 	img := image.NewGray(image.Rect(0, 0, w, h))
@@ -145,4 +133,12 @@ func TestImageUploadChecks(t *testing.T) {
 		Header: http.Header{"Content-Type": {mw.FormDataContentType()}}}).Expect(t, http.StatusCreated).Decode(t, &img)
 	h.Delete(fmt.Sprintf("/api/v1/images/%d", img.ID), tn.AccessToken).Expect(t, http.StatusOK)
 	h.Get(fmt.Sprintf("/api/v1/images/%d", img.ID), tn.AccessToken).ExpectError(t, http.StatusNotFound, "not_found")
+}
+
+// printed asks for the PDF of the campaign or voucher at path and waits until
+// it is ready, for fixtures whose PDF routes must answer.
+func printed(t *testing.T, h *webtest.Harness, token, path, field string) {
+	t.Helper()
+	h.Post(path+"/pdf", token, nil).Expect(t, http.StatusAccepted)
+	waitFor(t, h, token, path, field)
 }

@@ -133,10 +133,12 @@ func (s *Service) Status(ctx context.Context, o Owner) (Status, error) {
 	return st, nil
 }
 
-// Download writes the PDF of o to the writer that open returns, given the
-// PDF's size; it reads the PDF in one snapshot, so a new render finishing
-// meanwhile cannot cut it short. Returns ENOTFOUND when none was asked for
-// and ECONFLICT while it is generating or after it failed.
+// Download writes the last PDF made for o to the writer that open returns,
+// given its size: while a new one is being made, or after it failed, the
+// previous one is served, and the status says it is not current. It reads
+// the PDF in one snapshot, so a new render finishing meanwhile cannot cut it
+// short. Returns ENOTFOUND when none was asked for and ECONFLICT until the
+// first one is ready.
 func (s *Service) Download(ctx context.Context, o Owner, open func(size int64) io.Writer) error {
 	return s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		r, found, err := s.row(tx, o)
@@ -145,9 +147,9 @@ func (s *Service) Download(ctx context.Context, o Owner, open func(size int64) i
 			return err
 		case !found:
 			return models.Errorf(models.ENOTFOUND, "no PDF was asked for; POST %s makes one", o.Path())
-		case r.Status == StatusFailed:
+		case r.Content == nil && r.Status == StatusFailed:
 			return models.Errorf(models.ECONFLICT, "the PDF failed: %s", r.Error)
-		case r.Status != StatusReady || r.Content == nil:
+		case r.Content == nil:
 			return models.Errorf(models.ECONFLICT, "the PDF is %s", r.Status)
 		}
 		return copyChunks(tx, r, open(r.Size))

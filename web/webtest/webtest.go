@@ -31,6 +31,7 @@ import (
 	"github.com/vendrule/vendrule/engine/fleet"
 	"github.com/vendrule/vendrule/engine/identity"
 	"github.com/vendrule/vendrule/engine/ingest"
+	"github.com/vendrule/vendrule/engine/printing"
 	"github.com/vendrule/vendrule/engine/vouchers"
 	"github.com/vendrule/vendrule/models/pg"
 	"github.com/vendrule/vendrule/models/pgtest"
@@ -80,6 +81,7 @@ type Harness struct {
 	Ingest   *ingest.Service
 	Alerts   *alerts.Engine
 	Vouchers *vouchers.Service
+	Printing *printing.Service
 	Registry *prometheus.Registry
 	Router   *gin.Engine
 	Server   *httptest.Server
@@ -117,8 +119,12 @@ func New(t testing.TB) *Harness {
 	h.Alerts.Now = clock.Now
 	h.Ingest.OnStored = h.Alerts.OnStored
 	t.Cleanup(h.Vouchers.Close) // before the database is dropped
+	h.Printing = printing.New(db)
+	h.Printing.Poll = 50 * time.Millisecond
+	t.Cleanup(h.Printing.Close)
 	h.Router = web.NewRouter(web.Deps{
 		DB: db, Identity: ids, Fleet: h.Fleet, Ingest: h.Ingest, Alerts: h.Alerts, Vouchers: h.Vouchers,
+		Printing: h.Printing,
 		Registry: h.Registry, Log: slog.New(slog.DiscardHandler),
 	})
 	h.Server = httptest.NewServer(h.Router)
