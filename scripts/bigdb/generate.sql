@@ -30,6 +30,22 @@ SELECT gen_random_uuid(), :group, :group, c.id, 'BIG' || c.id || '-' || lpad(n::
 FROM campaigns c CROSS JOIN generate_series(1, 2000) n
 WHERE c.user_group = :group;
 
+-- The two big tables are loaded without their indexes, which are built
+-- afterwards (much faster than 20 million index insertions); the indexes and
+-- key constraints are dropped and re-made from their own definitions.
+CREATE TEMP TABLE big_indexes AS
+	SELECT format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, c.conname,
+			pg_get_constraintdef(c.oid)) AS make,
+		format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conname) AS drop
+	FROM pg_constraint c
+	WHERE c.conrelid IN ('redemptions'::regclass, 'voucher_logs'::regclass) AND c.contype IN ('p', 'u')
+	UNION ALL
+	SELECT pg_get_indexdef(i.indexrelid), format('DROP INDEX %s', i.indexrelid::regclass)
+	FROM pg_index i
+	WHERE i.indrelid IN ('redemptions'::regclass, 'voucher_logs'::regclass)
+		AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid);
+SELECT drop FROM big_indexes \gexec
+
 INSERT INTO redemptions (user_group, voucher, campaign, device_id, order_id, machine, location, amount, response,
 	created_at)
 SELECT v.user_group, v.id, v.campaign, 'big-' || (1 + (abs(hashtext(v.code)) + k) % :machines),
@@ -43,6 +59,9 @@ SELECT v.user_group, v.id, 'big-' || (1 + (abs(hashtext(v.code)) + k) % :machine
 	'{"order":{"id":"old-' || k || '"}}', '{"redeemed":true}', 'EUR', now() - (k || ' days')::interval
 FROM vouchers v CROSS JOIN generate_series(1, 5) k
 WHERE v.user_group = :group AND v.code LIKE 'BIG%';
+
+SET maintenance_work_mem = '1GB';
+SELECT make FROM big_indexes \gexec
 
 RESET session_replication_role;
 VACUUM ANALYZE;
