@@ -60,14 +60,14 @@ func prefixed(p, cols string) string {
 // lockLogSQL locks the voucher to a device unless another device holds a
 // lock that has not run out, and logs the validate with the answer that
 // matches the outcome (@locked when locked, @refused when not).
-const lockLogSQL = `WITH u AS (
+var lockLogSQL = pg.Named(`WITH u AS (
 		UPDATE vouchers SET lock_owner = @device, locked_till = @till
 		WHERE id = @voucher AND (lock_owner IS NULL OR lock_owner = @device OR locked_till <= @now) RETURNING id)
 	INSERT INTO voucher_logs (user_group, voucher, requester, requester_location, action, success, request,
 		response, currency)
 	SELECT @user_group, @voucher, @requester, @place, 'validate', (SELECT count(*) FROM u)::smallint, @request,
 		CASE WHEN EXISTS (SELECT 1 FROM u) THEN @locked ELSE @refused END, @currency
-	RETURNING success = 1`
+	RETURNING success = 1`)
 
 // scanDevice reads a deviceSQL row; found is false when no machine matched.
 func scanDevice(row pgx.Row) (*device, bool, error) {
@@ -181,10 +181,14 @@ func (s *Service) Validate(ctx context.Context, sc models.Scope, code string, re
 	refused.Valid, refused.Reason, refused.Discount.AmountOff = false, ReasonLocked, 0
 	var ok bool
 	err = s.DB.WithConn(ctx, func(c *pgx.Conn) error {
-		return c.QueryRow(ctx, lockLogSQL, pgx.StrictNamedArgs{"user_group": t.V.UserGroup, "voucher": t.V.ID,
+		args, err := lockLogSQL.Args(map[string]any{"user_group": t.V.UserGroup, "voucher": t.V.ID,
 			"device": req.DeviceID, "requester": who, "place": d.locationLabel(), "request": reqJSON,
 			"currency": t.C.Currency, "locked": string(mustJSON(&locked)), "refused": string(mustJSON(&refused)),
-			"till": till, "now": now.UTC()}).Scan(&ok)
+			"till": till, "now": now.UTC()})
+		if err != nil {
+			return err
+		}
+		return c.QueryRow(ctx, lockLogSQL.SQL, args...).Scan(&ok)
 	})
 	if err != nil {
 		return nil, pg.MapError(err)

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vendrule/vendrule/models"
+	"github.com/vendrule/vendrule/models/pg"
 )
 
 // The pessimistic redeem, for a redeem the spend group could not write (its
@@ -53,7 +54,7 @@ const resetSQL = `UPDATE vouchers SET period_start = @period_start,
 // within a gift's balance), the redemption row only when it matched, and
 // the log with the answer that matches the outcome. It returns whether the
 // UPDATE matched.
-const spendSQL = `WITH u AS (
+var spendSQL = pg.Named(`WITH u AS (
 		UPDATE vouchers SET
 			redemption_count = redemption_count + 1, total_redemption_count = total_redemption_count + 1,
 			amount_redeemed = amount_redeemed + @amount::bigint,
@@ -72,7 +73,7 @@ const spendSQL = `WITH u AS (
 		response, currency)
 	SELECT @user_group, @voucher, @requester, @place, 'redeem', (SELECT count(*) FROM u)::smallint, @request,
 		CASE WHEN EXISTS (SELECT 1 FROM u) THEN @answer ELSE @refusal END, @currency
-	RETURNING success = 1`
+	RETURNING success = 1`)
 
 // errStale ends a locked redeem whose verdict went stale (it rolls back).
 var errStale = errors.New("vouchers: verdict stale")
@@ -217,13 +218,16 @@ func spendLocked(ctx context.Context, tx pgx.Tx, t *target, d *device, req Redee
 		b.Queue(resetSQL, pgx.NamedArgs{"period_start": *ps, "reset": dec.Counters.Reset, "now": now.UTC(),
 			"voucher": t.V.ID})
 	}
+	args, err := spendSQL.Args(map[string]any{"user_group": t.V.UserGroup, "voucher": t.V.ID,
+		"amount": dec.Amount, "now": now.UTC(), "place": log.location, "limit": dec.Settings.RedemptionLimit,
+		"cap": balanceCap, "campaign": t.V.Campaign, "device": req.DeviceID, "order": orderID(req),
+		"machine": d.MachineID, "location": d.LocationID, "period_start": ps, "answer": string(ok),
+		"requester": log.requester, "request": log.request, "refusal": string(refused), "currency": log.currency})
+	if err != nil {
+		return nil, err
+	}
 	spent := false
-	b.Queue(spendSQL, pgx.StrictNamedArgs{"user_group": t.V.UserGroup, "voucher": t.V.ID, "amount": dec.Amount,
-		"now": now.UTC(), "place": log.location, "limit": dec.Settings.RedemptionLimit, "cap": balanceCap,
-		"campaign": t.V.Campaign, "device": req.DeviceID, "order": orderID(req), "machine": d.MachineID,
-		"location": d.LocationID, "period_start": ps, "answer": string(ok), "requester": log.requester,
-		"request": log.request, "refusal": string(refused), "currency": log.currency,
-	}).QueryRow(func(row pgx.Row) error { return row.Scan(&spent) })
+	b.Queue(spendSQL.SQL, args...).QueryRow(func(row pgx.Row) error { return row.Scan(&spent) })
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err
 	}

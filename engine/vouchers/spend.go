@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vendrule/vendrule/models"
+	"github.com/vendrule/vendrule/models/pg"
 )
 
 // The redeems of one process are written in groups (s.spends): the
@@ -63,7 +64,7 @@ const writtenTTL = 10 * time.Second
 // written, and the logs that do not depend on a write (refusals of vouchers
 // with no redeem in the group, validates). It returns the rows written.
 // (v.id = ANY (@v_id) lets the UPDATE find its rows by the primary key.)
-var spendGroupSQL = `WITH d AS (
+var spendGroupSQL = pg.Named(`WITH d AS (
 		SELECT * FROM unnest(@v_id::uuid[], @v_version::bigint[], @v_count::bigint[], @v_total_count::bigint[],
 			@v_amount::bigint[], @v_total_amount::bigint[], @v_period_start::timestamptz[], @v_reset::boolean[],
 			@v_place::text[], @v_limit::bigint[], @v_cap::bigint[], @v_campaign::bigint[],
@@ -98,7 +99,7 @@ var spendGroupSQL = `WITH d AS (
 			@l_action::text[])
 			AS x(user_group, voucher, requester, place, success, request, response, currency, written, action)
 		WHERE NOT x.written OR x.voucher IN (SELECT id FROM u))
-	SELECT ` + voucherCols + ` FROM u`
+	SELECT ` + voucherCols + ` FROM u`)
 
 // voucherWrite is a voucher's counters as a group decided them, with what
 // its UPDATE must find to apply them.
@@ -150,8 +151,8 @@ func (w *spendWrite) log(t *target, who, place string, success int16, req string
 
 // args returns the arguments of spendGroupSQL: each column of the rows as
 // an array, by name.
-func (w *spendWrite) args(now time.Time) pgx.StrictNamedArgs {
-	a := pgx.StrictNamedArgs{"now": now.UTC()}
+func (w *spendWrite) args(now time.Time) map[string]any {
+	a := map[string]any{"now": now.UTC()}
 	a["v_id"], a["v_version"] = column(w.vouchers, func(v voucherWrite) string { return v.id }),
 		column(w.vouchers, func(v voucherWrite) int64 { return v.version })
 	a["v_count"], a["v_total_count"] = column(w.vouchers, func(v voucherWrite) int64 { return v.count }),
@@ -267,15 +268,19 @@ func (s *Service) spendBatch(ctx context.Context, items []*spend) ([]spent, erro
 // answers, not money, and a lone validate so costs no disk flush
 // (docs/vouchers.md, "Durability of logs").
 func (s *Service) writeGroup(ctx context.Context, w *spendWrite, now time.Time) ([]writtenRow, error) {
+	args, err := spendGroupSQL.Args(w.args(now))
+	if err != nil {
+		return nil, err
+	}
 	var rows []writtenRow
-	err := s.DB.WithConn(ctx, func(c *pgx.Conn) error {
+	err = s.DB.WithConn(ctx, func(c *pgx.Conn) error {
 		b := &pgx.Batch{}
 		lazy := len(w.vouchers) == 0
 		if lazy {
 			b.Queue("BEGIN")
 			b.Queue("SET LOCAL synchronous_commit TO off")
 		}
-		b.Queue(spendGroupSQL, w.args(now)).Query(func(res pgx.Rows) error {
+		b.Queue(spendGroupSQL.SQL, args...).Query(func(res pgx.Rows) error {
 			for res.Next() {
 				var r writtenRow
 				if err := res.Scan(voucherDest(&r.v, &r.version)...); err != nil {
