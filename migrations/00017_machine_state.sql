@@ -1,8 +1,8 @@
 -- +goose Up
 -- The newest event and sale of each machine (the seed's lastLog and
--- lastRevenuetransaction, with their times), kept by ingestion in the
--- statement that inserts a batch: newest by occurred_at (then id), never
--- moved back by a late backlog. Read-only through the API.
+-- lastRevenuetransaction, with their times), kept by ingestion with one
+-- statement per batch: newest by occurred_at (then id), never moved back by
+-- a late backlog. Read-only through the API.
 ALTER TABLE machines
     ADD COLUMN last_log                   bigint,
     ADD COLUMN last_log_at                timestamptz,

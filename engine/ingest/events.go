@@ -38,6 +38,12 @@ func (s *Service) ingestEvents(ctx context.Context, sc models.Scope, in []models
 		if b.Events, err = insertEvents(ctx, tx, events); err != nil {
 			return err
 		}
+		err := moveLastItems(ctx, tx, lastLog, len(b.Events), func(i int) (int64, int64, time.Time) {
+			return b.Events[i].Machine, b.Events[i].ID, b.Events[i].OccurredAt
+		})
+		if err != nil {
+			return err
+		}
 		if b.Resolved, err = resolveEvents(ctx, tx, b.Events); err != nil {
 			return err
 		}
@@ -124,5 +130,5 @@ func eventColumns(events []models.Event) []column {
 func insertEvents(ctx context.Context, tx *gorm.DB, events []models.Event) ([]models.Event, error) {
 	return insertNew(ctx, tx, "logs", eventColumns(events), events, func(e *models.Event) machineRemote {
 		return machineRemote{e.Machine, e.Remote}
-	}, lastLog)
+	})
 }

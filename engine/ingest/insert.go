@@ -47,12 +47,6 @@ func unnestInsert(table string, cols []column, suffix string) (string, []any) {
 func insertUnnest(ctx context.Context, tx *gorm.DB, table string, cols []column, suffix string,
 	scan func(*sql.Rows) error) error {
 	query, args := unnestInsert(table, cols, suffix)
-	return queryRows(ctx, tx, table, query, args, scan)
-}
-
-// queryRows runs query, an insert into table, and calls scan for every
-// returned row.
-func queryRows(ctx context.Context, tx *gorm.DB, table, query string, args []any, scan func(*sql.Rows) error) error {
 	res, err := tx.Statement.ConnPool.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("insert into %s: %w", table, pg.MapError(err))
@@ -69,53 +63,22 @@ func queryRows(ctx context.Context, tx *gorm.DB, table, query string, args []any
 	return nil
 }
 
-// lastItem names the machine columns that hold the newest item of a kind
-// and its occurred_at (the seed's lastLog, lastRevenuetransaction).
-type lastItem struct{ id, at string }
-
-// The last-item columns of events and sales.
-var (
-	lastLog                = lastItem{"last_log", "last_log_at"}
-	lastRevenuetransaction = lastItem{"last_revenuetransaction", "last_revenuetransaction_at"}
-)
-
-// onlyForwardLastItem wraps insert, which returns (id, machine, remote,
-// occurred_at, created_at, updated_at) of the rows it stored, so that the
-// same statement moves each machine's last item to its newest new one,
-// newest by (occurred_at, id). The WHERE guards the invariant: the last item
-// only moves forward in time, so a late backlog never moves it back, and a
-// concurrent batch for the same machine is re-checked against the row it
-// waited for. Folded into the insert, it costs the batch no round trip.
-func onlyForwardLastItem(insert string, last lastItem) string {
-	return `WITH stored AS (` + insert + `
-), newest AS (
-	SELECT DISTINCT ON (machine) machine, id, occurred_at FROM stored ORDER BY machine, occurred_at DESC, id DESC
-), moved AS (
-	UPDATE machines m SET ` + last.id + ` = n.id, ` + last.at + ` = n.occurred_at
-	FROM newest n
-	WHERE m.id = n.machine
-		AND (m.` + last.at + ` IS NULL OR (m.` + last.at + `, m.` + last.id + `) < (n.occurred_at, n.id))
-)
-SELECT id, machine, remote, created_at, updated_at FROM stored`
-}
-
 // insertNew inserts items (whose columns are cols), skipping those already
-// stored for the same (machine, remote), moves their machines' last item
-// (see onlyForwardLastItem) and returns the new ones with their ids. key
-// gives an item's idempotency key; the first of in-batch duplicates wins.
+// stored for the same (machine, remote), and returns the new ones with
+// their ids. key gives an item's idempotency key; the first of in-batch
+// duplicates wins.
 func insertNew[T any, P interface {
 	*T
 	Meta() *models.Base
 }](ctx context.Context, tx *gorm.DB, table string, cols []column, items []T,
-	key func(P) machineRemote, last lastItem) ([]T, error) {
+	key func(P) machineRemote) ([]T, error) {
 	index := make(map[machineRemote]int, len(items))
 	for i := len(items) - 1; i >= 0; i-- {
 		index[key(P(&items[i]))] = i
 	}
 	stored := make([]T, 0, len(items))
-	insert, args := unnestInsert(table, cols,
-		"ON CONFLICT (machine, remote) DO NOTHING RETURNING id, machine, remote, occurred_at, created_at, updated_at")
-	err := queryRows(ctx, tx, table, onlyForwardLastItem(insert, last), args,
+	err := insertUnnest(ctx, tx, table, cols,
+		"ON CONFLICT (machine, remote) DO NOTHING RETURNING id, machine, remote, created_at, updated_at",
 		func(r *sql.Rows) error {
 			var key machineRemote
 			var created, updated time.Time

@@ -38,6 +38,12 @@ func (s *Service) ingestTransactions(ctx context.Context, sc models.Scope, in []
 		if b.Transactions, err = insertTransactions(ctx, tx, txs); err != nil {
 			return err
 		}
+		err := moveLastItems(ctx, tx, lastRevenuetransaction, len(b.Transactions), func(i int) (int64, int64, time.Time) {
+			return b.Transactions[i].Machine, b.Transactions[i].ID, b.Transactions[i].OccurredAt
+		})
+		if err != nil {
+			return err
+		}
 		if err := insertPayments(ctx, tx, b.Transactions); err != nil {
 			return err
 		}
@@ -121,8 +127,7 @@ func transactionColumns(txs []models.RevenueTransaction) []column {
 // returns the new ones with their ids.
 func insertTransactions(ctx context.Context, tx *gorm.DB, txs []models.RevenueTransaction) ([]models.RevenueTransaction, error) {
 	return insertNew(ctx, tx, "revenue_transactions", transactionColumns(txs), txs,
-		func(t *models.RevenueTransaction) machineRemote { return machineRemote{t.Machine, t.Remote} },
-		lastRevenuetransaction)
+		func(t *models.RevenueTransaction) machineRemote { return machineRemote{t.Machine, t.Remote} })
 }
 
 // insertPayments inserts the payments of the new sales and sets their ids
