@@ -99,7 +99,12 @@ func NewRouter(d Deps) *gin.Engine {
 // takes the same time whatever the sent token, so that it cannot be guessed
 // a byte at a time.
 func MetricsHandler(reg *prometheus.Registry, token string) http.Handler {
-	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	return BearerOnly(token, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+}
+
+// BearerOnly serves h only to requests with Authorization: Bearer token
+// (compared in constant time), 401 to others; an empty token lets all in.
+func BearerOnly(token string, h http.Handler) http.Handler {
 	if token == "" {
 		return h
 	}

@@ -27,6 +27,9 @@ type Config struct {
 	// MetricsToken (VENDRULE_METRICS_TOKEN) is the bearer token /metrics
 	// asks for; empty: none.
 	MetricsToken string
+	// Pprof (VENDRULE_PPROF=1) adds Go's profiles under /debug/pprof/ to the
+	// metrics address, which must then be an address of its own.
+	Pprof bool
 }
 
 // minMetricsToken is the shortest metrics token accepted: a short one could
@@ -45,6 +48,7 @@ func LoadConfig() (Config, error) {
 		BaseURL:      envOr("VENDRULE_BASE_URL", "http://localhost:8080"),
 		MetricsAddr:  os.Getenv("VENDRULE_METRICS_ADDR"),
 		MetricsToken: os.Getenv("VENDRULE_METRICS_TOKEN"),
+		Pprof:        os.Getenv("VENDRULE_PPROF") == "1",
 	}
 	for _, p := range strings.Split(os.Getenv("VENDRULE_TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p == "" {
@@ -79,6 +83,9 @@ func (c Config) checkMetrics() error {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil || c.MetricsAddr == c.Addr {
 			return fmt.Errorf("VENDRULE_METRICS_ADDR must be a host:port other than VENDRULE_ADDR, such as 127.0.0.1:9464")
 		}
+	}
+	if c.Pprof && c.MetricsAddr == "" {
+		return fmt.Errorf("VENDRULE_PPROF needs VENDRULE_METRICS_ADDR: profiles are never served on the main address")
 	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < minMetricsToken {
 		return fmt.Errorf("VENDRULE_METRICS_TOKEN must be at least %d characters", minMetricsToken)

@@ -270,7 +270,7 @@ func TestMetricsAddrAndToken(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := Config{DatabaseURL: url, Addr: "127.0.0.1:0", Tick: time.Second, MetricsToken: token}
 			if c.separate {
-				cfg.MetricsAddr = "127.0.0.1:0"
+				cfg.MetricsAddr, cfg.Pprof = "127.0.0.1:0", true
 			}
 			m, done, cancel := startMain(t, cfg)
 			metrics := "http://" + m.Addr() + "/metrics"
@@ -281,6 +281,13 @@ func TestMetricsAddrAndToken(t *testing.T) {
 				metrics = "http://" + m.MetricsAddr() + "/metrics"
 				if s, _ := status("http://"+m.MetricsAddr()+"/healthz", ""); s != http.StatusNotFound {
 					t.Errorf("metrics address serves more than /metrics: %d", s)
+				}
+				profiles := "http://" + m.MetricsAddr() + "/debug/pprof/"
+				if s, _ := status(profiles, ""); s != http.StatusUnauthorized {
+					t.Errorf("profiles without the token: %d, want 401", s)
+				}
+				if s, b := status(profiles, token); s != http.StatusOK || !strings.Contains(b, "goroutine") {
+					t.Errorf("profiles with the token: %d", s)
 				}
 			}
 			for _, bearer := range []string{"", "wrong", token + "x", token[:len(token)-1]} {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"runtime/debug"
 	"time"
@@ -120,7 +121,8 @@ func (m *Main) Open(ctx context.Context) error {
 	m.listener = ln
 	m.server = &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	if m.Config.MetricsAddr != "" {
-		if m.metrics, err = listenMetrics(m.Config.MetricsAddr, web.MetricsHandler(reg, m.Config.MetricsToken)); err != nil {
+		if m.metrics, err = listenMetrics(m.Config.MetricsAddr, web.MetricsHandler(reg, m.Config.MetricsToken),
+			m.profiles()); err != nil {
 			return err
 		}
 	}
@@ -197,13 +199,31 @@ type metricsServer struct {
 	server   *http.Server
 }
 
-func listenMetrics(addr string, metrics http.Handler) (*metricsServer, error) {
+// profiles returns Go's profiles (net/http/pprof) behind the metrics token,
+// or nil when VENDRULE_PPROF is off.
+func (m *Main) profiles() http.Handler {
+	if !m.Config.Pprof {
+		return nil
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return web.BearerOnly(m.Config.MetricsToken, mux)
+}
+
+// listenMetrics listens on addr for /metrics and, when profiles is not nil,
+// Go's profiles.
+func listenMetrics(addr string, metrics, profiles http.Handler) (*metricsServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s (VENDRULE_METRICS_ADDR): %w", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics)
+	if profiles != nil {
+		mux.Handle("/debug/pprof/", profiles)
+	}
 	return &metricsServer{listener: ln, server: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}, nil
 }
 
