@@ -59,10 +59,13 @@ type writtenRow struct {
 const writtenTTL = 10 * time.Second
 
 // spendGroupSQL writes one group: the vouchers' new counters (only where the
-// voucher's and its campaign's rows are still the versions decided on and
-// the invariant holds), the redemptions and the logs of the vouchers
-// written, and the logs that do not depend on a write (refusals of vouchers
-// with no redeem in the group, validates). It returns the rows written.
+// voucher's and its campaign's rows are still the versions decided on, the
+// invariant holds and none of the group's orders of that voucher was
+// redeemed before: a retried order sends only its own voucher to the row
+// lock, never the whole group), the redemptions and the logs of the
+// vouchers written, and the logs that do not depend on a write (refusals of
+// vouchers with no redeem in the group, validates). It returns the rows
+// written.
 // (v.id = ANY (@v_id) lets the UPDATE find its rows by the primary key.)
 var spendGroupSQL = pg.Named(`WITH d AS (
 		SELECT * FROM unnest(@v_id::uuid[], @v_version::bigint[], @v_count::bigint[], @v_total_count::bigint[],
@@ -71,6 +74,11 @@ var spendGroupSQL = pg.Named(`WITH d AS (
 			@v_campaign_version::bigint[])
 			AS d(id, version, cnt, total_cnt, amt, total_amt, period_start, reset, place, lim, cap, campaign,
 				campaign_version)),
+	dup AS (
+		SELECT DISTINCT o.voucher
+		FROM unnest(@r_voucher::uuid[], @r_device::text[], @r_order::text[]) AS o(voucher, device, ord)
+		CROSS JOIN LATERAL (SELECT 1 FROM redemptions r
+			WHERE r.voucher = o.voucher AND r.device_id = o.device AND r.order_id = o.ord LIMIT 1) x),
 	u AS (
 		UPDATE vouchers v SET redemption_count = d.cnt, total_redemption_count = d.total_cnt,
 			amount_redeemed = d.amt, total_amount_redeemed = d.total_amt, period_start = d.period_start,
@@ -81,6 +89,7 @@ var spendGroupSQL = pg.Named(`WITH d AS (
 		WHERE v.id = ANY (@v_id::uuid[]) AND v.id = d.id AND v.xmin::text::bigint = d.version
 			AND (d.lim = 0 OR d.cnt <= d.lim) AND (d.cap < 0 OR d.amt <= d.cap)
 			AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = d.campaign AND c.xmin::text::bigint = d.campaign_version)
+			AND d.id NOT IN (SELECT voucher FROM dup)
 		RETURNING ` + prefixed("v.", voucherCols) + `),
 	r AS (
 		INSERT INTO redemptions (user_group, voucher, campaign, device_id, order_id, machine, location, amount,
