@@ -147,7 +147,6 @@ func (s *Service) Validate(ctx context.Context, sc models.Scope, code string, re
 	if err := checkDeviceID(sc, req.DeviceID); err != nil {
 		return nil, err
 	}
-	readAt := time.Now()
 	rr, err := s.read(ctx, sc, req.DeviceID, code, "")
 	switch {
 	case err != nil:
@@ -160,9 +159,6 @@ func (s *Service) Validate(ctx context.Context, sc models.Scope, code string, re
 	t, d := rr.t, rr.d
 	now := s.Now()
 	dec := decide(ctx, t, d, request{DeviceID: req.DeviceID, Order: req.Order, Demand: req.Demand}, now)
-	if dec.ok() && req.LockDuration <= 0 { // a lock changes the row: its redeem reads again
-		s.validated.put(sc, req.DeviceID, code, validatedRow{d: d, t: t, readAt: readAt}, s.ValidatedTTL)
-	}
 	resp := validateResponse(t, &dec)
 	who, reqJSON := requester(sc, req.DeviceID), string(mustJSON(req))
 	if !dec.ok() || req.LockDuration <= 0 {
@@ -193,6 +189,7 @@ func (s *Service) Validate(ctx context.Context, sc models.Scope, code string, re
 	if err != nil {
 		return nil, pg.MapError(err)
 	}
+	s.known.forget(sc, code) // the lock changed the row
 	if ok {
 		return &locked, nil
 	}
@@ -277,12 +274,13 @@ func (s *Service) redeem(ctx context.Context, sc models.Scope, code string, req 
 	}
 }
 
-// readAndJudge finds the row a redeem decides on, the read of its device's
-// validate moments ago when there is one (validated.go), else a read of
+// readAndJudge finds the row a redeem decides on, a row this process read
+// moments ago when it knows one and the device (known.go), else a read of
 // its own, and decides on it outside every group and lock.
 func (s *Service) readAndJudge(ctx context.Context, sc models.Scope, code string, req RedeemRequest) (*redeemRead, decision, error) {
-	if v, ok := s.validated.take(sc, req.DeviceID, code, s.ValidatedTTL); ok {
-		rd := &redeemRead{d: v.d, t: v.t, readAt: v.readAt}
+	d := s.devices.get(req.DeviceID, groupsOf(sc), time.Now())
+	if k, ok := s.known.get(sc, code, s.KnownRowTTL); ok && d != nil {
+		rd := &redeemRead{d: d, t: k.t, readAt: k.readAt}
 		if dec := s.judgeRead(ctx, rd, req); dec.ok() {
 			return rd, dec, nil
 		}

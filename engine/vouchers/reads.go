@@ -171,11 +171,17 @@ func (s *Service) scanDevices(br pgx.BatchResults, dItem []int, out []readResult
 }
 
 // read reads one request's device and voucher through the read group,
-// the device from the cache when it is there.
+// the device from the cache when it is there, and keeps the voucher as a
+// known row (known.go).
 func (s *Service) read(ctx context.Context, sc models.Scope, deviceID, code, orderID string) (readResult, error) {
 	groups := groupsOf(sc)
-	return s.reads.Do(ctx, readItem{groups: groups, deviceID: deviceID, code: code, orderID: orderID,
-		d: s.devices.get(deviceID, groups, time.Now())})
+	readAt := time.Now()
+	rr, err := s.reads.Do(ctx, readItem{groups: groups, deviceID: deviceID, code: code, orderID: orderID,
+		d: s.devices.get(deviceID, groups, readAt)})
+	if err == nil && rr.t != nil {
+		s.known.put(sc, code, knownRow{t: rr.t, readAt: readAt}, s.KnownRowTTL)
+	}
+	return rr, err
 }
 
 // prefixRow scans a row whose first column is the request's number into n

@@ -38,9 +38,9 @@ type Service struct {
 	// machine reaches the validates and redeems of this process within
 	// this time. Vouchers, keys and scopes are not cached by it.
 	DeviceTTL time.Duration
-	// ValidatedTTL is how long a validate's read serves its device's
-	// redeem (validated.go).
-	ValidatedTTL time.Duration
+	// KnownRowTTL is how long a voucher this process read serves the
+	// redeems that follow (known.go).
+	KnownRowTTL time.Duration
 
 	// beforeWrite, when set, runs before a group of redeems is written;
 	// tests use it to change a voucher after the redeems read it.
@@ -53,17 +53,17 @@ type Service struct {
 	prunedAt time.Time
 	reads    batch.Group[readItem, readResult]
 	devices  deviceCache
-	// validated keeps validates' reads for the redeems that follow them.
-	validated validatedCache
-	jobs      sync.WaitGroup
-	ctx       context.Context
-	cancel    context.CancelFunc
+	// known keeps the vouchers read lately for the redeems that follow.
+	known  knownRows
+	jobs   sync.WaitGroup
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // New returns a service over db with the real clock.
 func New(db *pg.DB) *Service {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{DB: db, Now: time.Now, NewCode: NewCode, ChunkSize: 10_000, Log: slog.Default(), DeviceTTL: 2 * time.Second, ValidatedTTL: 5 * time.Second, ctx: ctx,
+	s := &Service{DB: db, Now: time.Now, NewCode: NewCode, ChunkSize: 10_000, Log: slog.Default(), DeviceTTL: 2 * time.Second, KnownRowTTL: 5 * time.Second, ctx: ctx,
 		cancel: cancel}
 	s.spends = batch.Group[*spend, spent]{Run: s.spendBatch, Max: maxGroup, Isolate: itemFault}
 	s.reads = batch.Group[readItem, readResult]{Run: s.readBatch, Max: maxGroup, Isolate: itemFault}

@@ -188,18 +188,27 @@ func (w *spendWrite) args(now time.Time) map[string]any {
 	a["r_period_start"] = column(r, func(x redemptionRow) *time.Time { return x.periodStart })
 	a["r_response"] = column(r, func(x redemptionRow) string { return x.response })
 
-	l := w.logs
-	a["l_group"] = column(l, func(x groupLogRow) int64 { return x.userGroup })
-	a["l_voucher"] = column(l, func(x groupLogRow) string { return x.voucher })
-	a["l_requester"] = column(l, func(x groupLogRow) string { return x.requester })
-	a["l_place"] = column(l, func(x groupLogRow) string { return x.location })
-	a["l_success"] = column(l, func(x groupLogRow) int16 { return x.success })
-	a["l_request"] = column(l, func(x groupLogRow) string { return x.request })
-	a["l_response"] = column(l, func(x groupLogRow) string { return x.response })
-	a["l_currency"] = column(l, func(x groupLogRow) string { return x.currency })
-	a["l_written"] = column(l, func(x groupLogRow) bool { return x.written })
-	a["l_action"] = column(l, func(x groupLogRow) string { return x.action })
+	for k, v := range w.logArgs() {
+		a[k] = v
+	}
+	a["l_written"] = column(w.logs, func(x groupLogRow) bool { return x.written })
 	return a
+}
+
+// logArgs returns the columns of the log rows, by name.
+func (w *spendWrite) logArgs() map[string]any {
+	l := w.logs
+	return map[string]any{
+		"l_group":     column(l, func(x groupLogRow) int64 { return x.userGroup }),
+		"l_voucher":   column(l, func(x groupLogRow) string { return x.voucher }),
+		"l_requester": column(l, func(x groupLogRow) string { return x.requester }),
+		"l_place":     column(l, func(x groupLogRow) string { return x.location }),
+		"l_action":    column(l, func(x groupLogRow) string { return x.action }),
+		"l_success":   column(l, func(x groupLogRow) int16 { return x.success }),
+		"l_request":   column(l, func(x groupLogRow) string { return x.request }),
+		"l_response":  column(l, func(x groupLogRow) string { return x.response }),
+		"l_currency":  column(l, func(x groupLogRow) string { return x.currency }),
+	}
 }
 
 // column returns one field of every row, as the array of a column.
@@ -271,40 +280,59 @@ func (s *Service) spendBatch(ctx context.Context, items []*spend) ([]spent, erro
 	return out, nil
 }
 
+// logsOnlySQL writes a group that spends nothing: its log rows alone.
+var logsOnlySQL = pg.Named(`INSERT INTO voucher_logs (user_group, voucher, requester, requester_location, action,
+		success, request, response, currency)
+	SELECT * FROM unnest(@l_group::bigint[], @l_voucher::uuid[], @l_requester::text[], @l_place::text[],
+		@l_action::text[], @l_success::smallint[], @l_request::text[], @l_response::text[], @l_currency::text[])`)
+
 // writeGroup runs spendGroupSQL for w and returns the voucher rows it
 // wrote. A group that spends nothing (validates' and refusals' logs only)
 // commits without waiting for its WAL to reach the disk: those rows record
 // answers, not money, and a lone validate so costs no disk flush
 // (docs/vouchers.md, "Durability of logs").
 func (s *Service) writeGroup(ctx context.Context, w *spendWrite, now time.Time) ([]writtenRow, error) {
+	if len(w.vouchers) == 0 {
+		return nil, s.writeLogsLazily(ctx, w)
+	}
 	args, err := spendGroupSQL.Args(w.args(now))
 	if err != nil {
 		return nil, err
 	}
 	var rows []writtenRow
 	err = s.DB.WithConn(ctx, func(c *pgx.Conn) error {
-		b := &pgx.Batch{}
-		lazy := len(w.vouchers) == 0
-		if lazy {
-			b.Queue("BEGIN")
-			b.Queue("SET LOCAL synchronous_commit TO off")
+		res, err := c.Query(ctx, spendGroupSQL.SQL, args...)
+		if err != nil {
+			return err
 		}
-		b.Queue(spendGroupSQL.SQL, args...).Query(func(res pgx.Rows) error {
-			for res.Next() {
-				var r writtenRow
-				if err := res.Scan(voucherDest(&r.v, &r.version)...); err != nil {
-					return err
-				}
-				rows = append(rows, r)
+		defer res.Close()
+		for res.Next() {
+			var r writtenRow
+			if err := res.Scan(voucherDest(&r.v, &r.version)...); err != nil {
+				return err
 			}
-			return res.Err()
-		})
-		if lazy {
-			b.Queue("COMMIT")
+			rows = append(rows, r)
 		}
-		return c.SendBatch(ctx, b).Close()
+		return res.Err()
 	})
 	return rows, err
+}
+
+// writeLogsLazily writes the log rows of a group that spends nothing, in a
+// transaction that does not wait for its WAL flush, sent in one round trip.
+func (s *Service) writeLogsLazily(ctx context.Context, w *spendWrite) error {
+	args, err := logsOnlySQL.Args(w.logArgs())
+	if err != nil {
+		return err
+	}
+	return s.DB.WithConn(ctx, func(c *pgx.Conn) error {
+		b := &pgx.Batch{}
+		b.Queue("BEGIN")
+		b.Queue("SET LOCAL synchronous_commit TO off")
+		b.Queue(logsOnlySQL.SQL, args...)
+		b.Queue("COMMIT")
+		return c.SendBatch(ctx, b).Close()
+	})
 }
 
 // decideVoucher decides the redeems idx of one voucher in order, each on

@@ -8,7 +8,7 @@ import (
 	"github.com/vendrule/vendrule/models"
 )
 
-// A redeem decides on the row its device's validate read (validated.go).
+// A redeem decides on the row its device's validate read (known.go).
 // Whatever happened to the voucher in between, the answer is the one a
 // fresh read would give.
 func TestRedeemAfterValidateSeesChanges(t *testing.T) {
@@ -64,20 +64,28 @@ func TestRedeemAfterValidateSeesChanges(t *testing.T) {
 	}
 }
 
-// A validate's read serves one redeem only, of its own caller: another
-// device's redeem, and a second redeem, read afresh.
-func TestValidatedReadServesOneRedeem(t *testing.T) {
+// A known row serves only callers of the group that read it, and only
+// while the voucher is in their scope.
+func TestKnownRowIsScoped(t *testing.T) {
 	f := newFixture(t)
 	code := f.voucher(f.campaign(models.Campaign{Type: models.CampaignDiscount, VoucherValue: 10}), models.VoucherInput{})
 	f.validate(f.dev, code, ValidateRequest{})
-	if _, ok := f.s.validated.take(f.dev2, "host-2", code, time.Second); ok {
-		t.Fatal("another caller took the device's validated read")
+	if _, ok := f.s.known.get(f.dev, code, time.Second); !ok {
+		t.Fatal("the validate's read is not kept")
 	}
-	f.validate(f.dev, code, ValidateRequest{})
-	if _, ok := f.s.validated.take(f.dev, "host-1", code, time.Second); !ok {
-		t.Fatal("the device's validated read is not kept")
+	if _, ok := f.s.known.get(f.dev, code, time.Second); !ok {
+		t.Fatal("a known row serves more than one redeem")
 	}
-	if _, ok := f.s.validated.take(f.dev, "host-1", code, time.Second); ok {
-		t.Fatal("a validated read served twice")
+	stranger := models.Scope{MachineID: 99, DeviceID: "host-1", GroupID: f.dev.GroupID + 1000, Groups: []int64{f.dev.GroupID + 1000}}
+	if _, ok := f.s.known.get(stranger, code, time.Second); ok {
+		t.Fatal("another group's caller got the known row")
+	}
+	outside := f.dev
+	outside.Groups = []int64{f.dev.GroupID + 1000}
+	if _, ok := f.s.known.get(outside, code, time.Second); ok {
+		t.Fatal("a caller whose scope lost the voucher got the known row")
+	}
+	if _, ok := f.s.known.get(f.dev, code, 0); ok {
+		t.Fatal("an expired known row served")
 	}
 }
