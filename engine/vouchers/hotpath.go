@@ -147,18 +147,14 @@ func (s *Service) Validate(ctx context.Context, sc models.Scope, code string, re
 	if err := checkDeviceID(sc, req.DeviceID); err != nil {
 		return nil, err
 	}
-	rr, err := s.read(ctx, sc, req.DeviceID, code, "")
+	now := s.Now()
+	t, d, dec, found, err := s.validateOn(ctx, sc, code, req, now)
 	switch {
 	case err != nil:
 		return nil, pg.MapError(err)
-	case rr.d == nil:
-		return nil, forbiddenDevice(req.DeviceID)
-	case rr.t == nil:
+	case !found:
 		return &ValidateResponse{Code: code, Reason: ReasonNotFound, ValidFor: ValidFor{Products: map[string]bool{}}}, nil
 	}
-	t, d := rr.t, rr.d
-	now := s.Now()
-	dec := decide(ctx, t, d, request{DeviceID: req.DeviceID, Order: req.Order, Demand: req.Demand}, now)
 	resp := validateResponse(t, &dec)
 	who, reqJSON := requester(sc, req.DeviceID), string(mustJSON(req))
 	if !dec.ok() || req.LockDuration <= 0 {
@@ -211,6 +207,32 @@ func itemFault(err error) bool {
 		return true
 	}
 	return false
+}
+
+// validateOn decides a validate on the voucher as this process knew it
+// less than ValidateTTL ago (a known row, known.go) when that says valid
+// and no lock is asked for, else on a read of its own; found is false for
+// an unknown code.
+func (s *Service) validateOn(ctx context.Context, sc models.Scope, code string, req ValidateRequest, now time.Time) (*target, *device, decision, bool, error) {
+	r := request{DeviceID: req.DeviceID, Order: req.Order, Demand: req.Demand}
+	if req.LockDuration <= 0 {
+		d := s.devices.get(req.DeviceID, groupsOf(sc), time.Now())
+		if k, ok := s.known.get(sc, code, s.ValidateTTL); ok && d != nil {
+			if dec := decide(ctx, k.t, d, r, now); dec.ok() {
+				return k.t, d, dec, true, nil
+			}
+		}
+	}
+	rr, err := s.read(ctx, sc, req.DeviceID, code, "")
+	switch {
+	case err != nil:
+		return nil, nil, decision{}, false, err
+	case rr.d == nil:
+		return nil, nil, decision{}, false, forbiddenDevice(req.DeviceID)
+	case rr.t == nil:
+		return nil, nil, decision{}, false, nil
+	}
+	return rr.t, rr.d, decide(ctx, rr.t, rr.d, r, now), true, nil
 }
 
 func uniqueViolation(err error) bool {

@@ -89,3 +89,26 @@ func TestKnownRowIsScoped(t *testing.T) {
 		t.Fatal("an expired known row served")
 	}
 }
+
+// A validate answered from a known row shows this process's own writes at
+// once (the group keeps the row it wrote), and a change made elsewhere
+// within ValidateTTL; a refusal is never answered from a known row.
+func TestValidateOnKnownRows(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	c := f.campaign(models.Campaign{Type: models.CampaignGift, VoucherValue: 1000})
+	code := f.voucher(c, models.VoucherInput{})
+	f.validate(f.dev, code, ValidateRequest{})
+	f.redeem(f.dev, code, "a", 300, &Demand{Amount: 300})
+	if v := f.validate(f.dev, code, ValidateRequest{}); v.Balance == nil || *v.Balance != 700 {
+		t.Fatalf("balance after the redeem: %+v, want 700", v.Balance)
+	}
+	// a change through another path (a manager, another replica) shows
+	// within ValidateTTL; here at once with no TTL, and always for refusals
+	_, err := f.s.UpdateCampaign(ctx, f.mgr, c.ID, &models.CampaignPatch{Status: ptr(models.StatusInactive)})
+	must(t, err)
+	f.s.ValidateTTL = 0
+	if v := f.validate(f.dev, code, ValidateRequest{}); v.Valid || v.Reason != ReasonInactive {
+		t.Fatalf("validate after the campaign was switched off: %+v", v)
+	}
+}

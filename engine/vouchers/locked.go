@@ -93,6 +93,7 @@ func (s *Service) redeemOnce(ctx context.Context, sc models.Scope, code string, 
 	if errors.Is(err, errStale) {
 		return nil, true, nil
 	}
+	s.known.forget(sc, code) // the row changed here, past the known one
 	return out, false, err
 }
 

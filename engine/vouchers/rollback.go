@@ -69,6 +69,7 @@ func (s *Service) Rollback(ctx context.Context, sc models.Scope, code string, re
 		}
 		return s.writeLog(ctx, tx, t, "rollback", requester(sc, req.DeviceID), d, resp.RolledBack, req, mustJSON(resp))
 	})
+	s.known.forget(sc, code) // the balance and counters came back
 	return resp, err
 }
 
@@ -171,6 +172,7 @@ func (s *Service) Unlock(ctx context.Context, sc models.Scope, code string, req 
 	if res.Error != nil {
 		return nil, pg.MapError(res.Error)
 	}
+	s.known.forget(sc, code)
 	resp := &UnlockResponse{Code: t.V.Code, Unlocked: res.RowsAffected == 1}
 	if !resp.Unlocked {
 		resp.Reason = "not_locked_by_device"

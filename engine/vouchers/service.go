@@ -38,9 +38,13 @@ type Service struct {
 	// machine reaches the validates and redeems of this process within
 	// this time. Vouchers, keys and scopes are not cached by it.
 	DeviceTTL time.Duration
-	// KnownRowTTL is how long a voucher this process read serves the
-	// redeems that follow (known.go).
+	// KnownRowTTL is how long a voucher this process read or wrote serves
+	// the redeems that follow (known.go); their writes check it.
 	KnownRowTTL time.Duration
+	// ValidateTTL is how long such a known row answers a validate that it
+	// finds valid: a change made elsewhere (a manager, another replica)
+	// shows in validates within this time, in redeems at once.
+	ValidateTTL time.Duration
 
 	// beforeWrite, when set, runs before a group of redeems is written;
 	// tests use it to change a voucher after the redeems read it.
@@ -63,7 +67,7 @@ type Service struct {
 // New returns a service over db with the real clock.
 func New(db *pg.DB) *Service {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{DB: db, Now: time.Now, NewCode: NewCode, ChunkSize: 10_000, Log: slog.Default(), DeviceTTL: 2 * time.Second, KnownRowTTL: 5 * time.Second, ctx: ctx,
+	s := &Service{DB: db, Now: time.Now, NewCode: NewCode, ChunkSize: 10_000, Log: slog.Default(), DeviceTTL: 2 * time.Second, KnownRowTTL: 5 * time.Second, ValidateTTL: time.Second, ctx: ctx,
 		cancel: cancel}
 	s.spends = batch.Group[*spend, spent]{Run: s.spendBatch, Max: maxGroup, Isolate: itemFault}
 	s.reads = batch.Group[readItem, readResult]{Run: s.readBatch, Max: maxGroup, Isolate: itemFault}

@@ -267,6 +267,7 @@ func (s *Service) spendBatch(ctx context.Context, items []*spend) ([]spent, erro
 		r.at = at
 		written[r.v.ID] = true
 		s.written[r.v.ID] = r
+		s.knowWritten(items, byVoucher[r.v.ID], r)
 	}
 	for _, v := range w.vouchers {
 		if written[v.id] {
@@ -415,6 +416,16 @@ func applySpend(v *models.Voucher, dec *decision) {
 		v.PeriodStart = &u
 	}
 	v.LockOwner, v.LockedTill = nil, nil
+}
+
+// knowWritten keeps the row a group wrote as the known row of its code for
+// the callers of the redeems idx (known.go).
+func (s *Service) knowWritten(items []*spend, idx []int, r writtenRow) {
+	for _, i := range idx {
+		t := *items[i].rd.t // the campaign as read, which the write checked
+		t.V, t.version = r.v, r.version
+		s.known.put(items[i].sc, r.v.Code, knownRow{t: &t, readAt: r.at}, s.KnownRowTTL)
+	}
 }
 
 // newestRow returns the row the redeems idx of one voucher are decided on,
