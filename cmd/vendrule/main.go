@@ -24,11 +24,13 @@ const usage = `usage:
 Configuration is by environment; see the README.`
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	slog.SetDefault(log)
+	logs := newBufferedLog(os.Stderr)
+	slog.SetDefault(slog.New(slog.NewJSONHandler(logs, nil)))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout)
+	stop()
+	_ = logs.Close()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "vendrule:", err)
 		os.Exit(1)
 	}
