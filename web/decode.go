@@ -20,15 +20,40 @@ import (
 // trailing data, malformed JSON, invalid UTF-8 and NUL characters in strings
 // are EINVALID naming the field; a body over the limit is ETOOLARGE.
 func decode(c *gin.Context, v any) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	return decodeBytes(body, v)
+}
+
+// decodeBody is decode that also returns the body as sent, compacted, for
+// the logs that keep requests.
+func decodeBody(c *gin.Context, v any) ([]byte, error) {
+	body, err := readBody(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := decodeBytes(body, v); err != nil {
+		return nil, err
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, body); err != nil {
+		return nil, models.Errorf(models.EINVALID, "invalid JSON: %v", err)
+	}
+	return compact.Bytes(), nil
+}
+
+func readBody(c *gin.Context) ([]byte, error) {
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return models.Errorf(models.ETOOLARGE, "request body is larger than %d bytes", tooLarge.Limit)
+			return nil, models.Errorf(models.ETOOLARGE, "request body is larger than %d bytes", tooLarge.Limit)
 		}
-		return models.Errorf(models.EINVALID, "cannot read request body")
+		return nil, models.Errorf(models.EINVALID, "cannot read request body")
 	}
-	return decodeBytes(body, v)
+	return body, nil
 }
 
 func decodeBytes(body []byte, v any) error {

@@ -21,24 +21,33 @@ func registerVoucherDeviceRoutes(g *gin.RouterGroup, vs *vouchers.Service) {
 
 type voucherDeviceHandlers struct{ vs *vouchers.Service }
 
+// validate answers the JSON the engine logged.
 func (h voucherDeviceHandlers) validate(c *gin.Context) {
 	var req vouchers.ValidateRequest
-	if err := decode(c, &req); err != nil {
+	body, err := decodeBody(c, &req)
+	if err != nil {
 		fail(c, err)
 		return
 	}
+	req.Body = body
 	resp, err := h.vs.Validate(c.Request.Context(), scopeOf(c), c.Param("code"), req)
-	respond(c, resp, err)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", resp.JSON())
 }
 
 // redeem answers the engine's bytes as they are, so that a retry gets the
 // first answer byte for byte.
 func (h voucherDeviceHandlers) redeem(c *gin.Context) {
 	var req vouchers.RedeemRequest
-	if err := decode(c, &req); err != nil {
+	body, err := decodeBody(c, &req)
+	if err != nil {
 		fail(c, err)
 		return
 	}
+	req.Body = body
 	out, err := h.vs.Redeem(c.Request.Context(), scopeOf(c), c.Param("code"), req)
 	if err != nil {
 		fail(c, err)

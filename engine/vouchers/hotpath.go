@@ -156,11 +156,12 @@ func (s *Service) Validate(ctx context.Context, sc models.Scope, code string, re
 		return &ValidateResponse{Code: code, Reason: ReasonNotFound, ValidFor: ValidFor{Products: map[string]bool{}}}, nil
 	}
 	resp := validateResponse(t, &dec)
-	who, reqJSON := requester(sc, req.DeviceID), string(mustJSON(req))
+	who, reqJSON := requester(sc, req.DeviceID), requestJSON(req.Body, req)
 	if !dec.ok() || req.LockDuration <= 0 {
+		resp.body = mustJSON(resp)
 		err := s.groupLog(ctx, logRow{userGroup: t.V.UserGroup, voucher: t.V.ID, requester: who,
 			location: d.locationLabel(), action: "validate", success: boolSmallint(resp.Valid), request: reqJSON,
-			response: string(mustJSON(resp)), currency: t.C.Currency})
+			response: string(resp.body), currency: t.C.Currency})
 		if err != nil {
 			return nil, pg.MapError(err)
 		}
@@ -171,11 +172,12 @@ func (s *Service) Validate(ctx context.Context, sc models.Scope, code string, re
 	locked.LockedTill = &till
 	refused := *resp
 	refused.Valid, refused.Reason, refused.Discount.AmountOff = false, ReasonLocked, 0
+	locked.body, refused.body = mustJSON(&locked), mustJSON(&refused)
 	var ok bool
 	err = s.DB.WithConn(ctx, func(c *pgx.Conn) error {
 		args, err := lockLogSQL.Args(map[string]any{"user_group": t.V.UserGroup, "voucher": t.V.ID,
 			"device": req.DeviceID, "requester": who, "place": d.locationLabel(), "request": reqJSON,
-			"currency": t.C.Currency, "locked": string(mustJSON(&locked)), "refused": string(mustJSON(&refused)),
+			"currency": t.C.Currency, "locked": string(locked.JSON()), "refused": string(refused.JSON()),
 			"till": till, "now": now.UTC()})
 		if err != nil {
 			return err
@@ -361,7 +363,7 @@ func (s *Service) readRedeem(ctx context.Context, sc models.Scope, code string, 
 		t := rr.t
 		out, success := earlier(t, rr.prev)
 		err := s.groupLog(ctx, logRow{userGroup: t.V.UserGroup, voucher: t.V.ID, requester: requester(sc, req.DeviceID),
-			location: rr.d.locationLabel(), action: "redeem", success: success, request: string(mustJSON(req)),
+			location: rr.d.locationLabel(), action: "redeem", success: success, request: requestJSON(req.Body, req),
 			response: string(out), currency: t.C.Currency})
 		return &redeemRead{d: rr.d, t: t, out: out}, err
 	}

@@ -155,7 +155,7 @@ func (s *Service) redeemLocked(ctx context.Context, tx pgx.Tx, sc models.Scope, 
 	}
 	t, d := lk.t, lk.d
 	log := logRow{userGroup: t.V.UserGroup, voucher: t.V.ID, requester: requester(sc, req.DeviceID),
-		location: d.locationLabel(), action: "redeem", request: string(mustJSON(req)), currency: t.C.Currency}
+		location: d.locationLabel(), action: "redeem", request: requestJSON(req.Body, req), currency: t.C.Currency}
 	if lk.prev != nil {
 		out, success := earlier(t, lk.prev)
 		log.success, log.response = success, string(out)

@@ -19,6 +19,9 @@ type ValidateRequest struct {
 	LockDuration float64 `json:"lockDuration"`
 	Demand       *Demand `json:"demand"`
 	Order        *Order  `json:"order"`
+	// Body is the request as the device sent it (valid JSON), which the
+	// log keeps; empty: the request is marshalled again for the log.
+	Body []byte `json:"-"`
 }
 
 // RedeemRequest is the body of POST /voucher/{code}/redeem.
@@ -26,6 +29,7 @@ type RedeemRequest struct {
 	DeviceID string  `json:"deviceId"`
 	Order    *Order  `json:"order"`
 	Demand   *Demand `json:"demand"`
+	Body     []byte  `json:"-"` // as ValidateRequest.Body
 }
 
 // Discount is what a voucher takes off.
@@ -55,6 +59,24 @@ type ValidateResponse struct {
 	Discount     Discount   `json:"discount"`
 	ValidFor     ValidFor   `json:"validFor"`
 	LockedTill   *time.Time `json:"lockedTill,omitempty"`
+	body         []byte     // the answer's JSON, as logged
+}
+
+// JSON returns the answer as JSON, the bytes its log row holds.
+func (r *ValidateResponse) JSON() []byte {
+	if r.body != nil {
+		return r.body
+	}
+	return mustJSON(r)
+}
+
+// requestJSON is the JSON of a request for its log: the body as sent when
+// there is one, else req marshalled.
+func requestJSON(body []byte, req any) string {
+	if len(body) > 0 {
+		return string(body)
+	}
+	return string(mustJSON(req))
 }
 
 // RedeemResponse is the answer to a redeem.

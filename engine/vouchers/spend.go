@@ -348,7 +348,7 @@ func (s *Service) decideVoucher(ctx context.Context, w *spendWrite, items []*spe
 	for _, i := range idx {
 		it := items[i]
 		d := it.rd.d
-		who, reqJSON := requester(it.sc, it.req.DeviceID), string(mustJSON(it.req))
+		who, reqJSON := requester(it.sc, it.req.DeviceID), requestJSON(it.req.Body, it.req)
 		key := ""
 		if it.req.Order != nil && it.req.Order.ID != "" {
 			key = it.req.DeviceID + "\x00" + it.req.Order.ID
