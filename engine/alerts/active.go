@@ -88,7 +88,6 @@ func (e *Engine) applyMachineChanges(ctx context.Context, now time.Time) error {
 			if err != nil || n == 0 {
 				return err
 			}
-			pool := tx.Statement.ConnPool
 			for _, s := range []struct {
 				name string
 				sql  string
@@ -100,7 +99,7 @@ func (e *Engine) applyMachineChanges(ctx context.Context, now time.Time) error {
 				{"materialise", materialiseMachinesSQL, []any{ids, now}},
 				{"restart", restartMachinesSQL, []any{ids, now, string(fresh)}},
 			} {
-				if _, err := pool.ExecContext(ctx, s.sql, s.args...); err != nil {
+				if _, err := pg.Exec(ctx, tx, s.sql, s.args...); err != nil {
 					return fmt.Errorf("machine changes: %s: %w", s.name, pg.MapError(err))
 				}
 			}
@@ -116,7 +115,7 @@ func (e *Engine) applyMachineChanges(ctx context.Context, now time.Time) error {
 // takeMachineChanges removes a batch of queued flips and returns the
 // machines they name, each once.
 func takeMachineChanges(ctx context.Context, tx *gorm.DB) ([]int64, error) {
-	rows, err := tx.Statement.ConnPool.QueryContext(ctx, takeMachineChangesSQL, machineChangesBatch)
+	rows, err := pg.Query(ctx, tx, takeMachineChangesSQL, machineChangesBatch)
 	if err != nil {
 		return nil, fmt.Errorf("machine changes: %w", pg.MapError(err))
 	}
@@ -151,7 +150,7 @@ func parkWatches(ctx context.Context, tx *gorm.DB, ws []watch, now time.Time) er
 	for i, w := range ws {
 		obs[i], machines[i] = w.Observer, w.Machine
 	}
-	if _, err := tx.Statement.ConnPool.ExecContext(ctx, parkWatchesSQL, obs, machines, now); err != nil {
+	if _, err := pg.Exec(ctx, tx, parkWatchesSQL, obs, machines, now); err != nil {
 		return fmt.Errorf("park watches: %w", pg.MapError(err))
 	}
 	return nil

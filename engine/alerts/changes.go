@@ -48,7 +48,7 @@ func (e *Engine) applyChanges(ctx context.Context, now time.Time) error {
 // takeChanges removes a batch of changes and returns, per observer, whether
 // it was updated (and so must be judged again).
 func takeChanges(ctx context.Context, tx *gorm.DB) (map[int64]bool, error) {
-	rows, err := tx.Statement.ConnPool.QueryContext(ctx, takeChangesSQL, changesBatch)
+	rows, err := pg.Query(ctx, tx, takeChangesSQL, changesBatch)
 	if err != nil {
 		return nil, fmt.Errorf("observer changes: %w", pg.MapError(err))
 	}
@@ -138,7 +138,7 @@ func materialise(ctx context.Context, tx *gorm.DB, o models.AlertObserver, now t
 	if machines == nil {
 		machines = []int64{}
 	}
-	_, err := tx.Statement.ConnPool.ExecContext(ctx, materialiseSQL, o.ID, machines, o.UserGroup, now)
+	_, err := pg.Exec(ctx, tx, materialiseSQL, o.ID, machines, o.UserGroup, now)
 	if err != nil {
 		return fmt.Errorf("watches of observer %d: %w", o.ID, pg.MapError(err))
 	}

@@ -235,7 +235,7 @@ func addResolutions(ctx context.Context, tx *gorm.DB, b *ingest.Batch, ms map[in
 
 // openWatches returns the judged non_resolution watches on machines.
 func openWatches(ctx context.Context, tx *gorm.DB, machines []int64) ([]watch, error) {
-	rows, err := tx.Statement.ConnPool.QueryContext(ctx, `SELECT w.observer, w.machine, w.state
+	rows, err := pg.Query(ctx, tx, `SELECT w.observer, w.machine, w.state
 		FROM alert_watches w JOIN alert_observers o ON o.id = w.observer
 		WHERE w.machine = ANY($1) AND o.observer = 'non_resolution' AND w.state IS NOT NULL`, distinctIDs(machines))
 	if err != nil {

@@ -121,12 +121,12 @@ func (e *Engine) storeAlerts(ctx context.Context, tx *gorm.DB, jobs []*job, now 
 		inserted.add(freshJobs[i], a)
 	}
 	if len(updated.id) > 0 {
-		if _, err := tx.Statement.ConnPool.ExecContext(ctx, updateAlertsSQL, updated.args(now)...); err != nil {
+		if _, err := pg.Exec(ctx, tx, updateAlertsSQL, updated.args(now)...); err != nil {
 			return nil, fmt.Errorf("update alerts: %w", pg.MapError(err))
 		}
 	}
 	if len(inserted.id) > 0 {
-		if _, err := tx.Statement.ConnPool.ExecContext(ctx, insertAlertsSQL, inserted.args(now)...); err != nil {
+		if _, err := pg.Exec(ctx, tx, insertAlertsSQL, inserted.args(now)...); err != nil {
 			return nil, fmt.Errorf("insert alerts: %w", pg.MapError(err))
 		}
 	}
@@ -188,7 +188,7 @@ func storeWatches(ctx context.Context, tx *gorm.DB, jobs []*job, now time.Time) 
 		}
 		due[i] = j.dueAt(now)
 	}
-	if _, err := tx.Statement.ConnPool.ExecContext(ctx, updateWatchesSQL, obs, machines, states, due, now); err != nil {
+	if _, err := pg.Exec(ctx, tx, updateWatchesSQL, obs, machines, states, due, now); err != nil {
 		return fmt.Errorf("update watches: %w", pg.MapError(err))
 	}
 	return nil

@@ -49,7 +49,7 @@ WHERE due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED`
 func (e *Engine) tickBatch(ctx context.Context, now time.Time, size int) (int, error) {
 	n := 0
 	err := e.DB.Tx(ctx, func(tx *gorm.DB) error {
-		rows, err := tx.Statement.ConnPool.QueryContext(ctx, dueWatchesSQL, now, size)
+		rows, err := pg.Query(ctx, tx, dueWatchesSQL, now, size)
 		if err != nil {
 			return fmt.Errorf("due watches: %w", pg.MapError(err))
 		}
@@ -138,7 +138,7 @@ func clearDue(ctx context.Context, tx *gorm.DB, ws []watch) error {
 	for i, w := range ws {
 		obs[i], machines[i] = w.Observer, w.Machine
 	}
-	_, err := tx.Statement.ConnPool.ExecContext(ctx, `UPDATE alert_watches w SET due_at = NULL
+	_, err := pg.Exec(ctx, tx, `UPDATE alert_watches w SET due_at = NULL
 		FROM unnest($1::bigint[], $2::bigint[]) AS x(observer, machine)
 		WHERE w.observer = x.observer AND w.machine = x.machine`, obs, machines)
 	if err != nil {

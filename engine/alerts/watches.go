@@ -34,7 +34,7 @@ func lockWatches(ctx context.Context, tx *gorm.DB, jobs []*job, now time.Time) e
 		return err
 	}
 	obs, machines := pairs(missing)
-	if _, err := tx.Statement.ConnPool.ExecContext(ctx, createWatchesSQL, obs, machines, now); err != nil {
+	if _, err := pg.Exec(ctx, tx, createWatchesSQL, obs, machines, now); err != nil {
 		return fmt.Errorf("create watches: %w", pg.MapError(err))
 	}
 	_, err = lockExisting(ctx, tx, missing)
@@ -53,7 +53,7 @@ func pairs(jobs []*job) (obs, machines []int64) {
 // returns the jobs without a stored watch.
 func lockExisting(ctx context.Context, tx *gorm.DB, jobs []*job) ([]*job, error) {
 	obs, machines := pairs(jobs)
-	rows, err := tx.Statement.ConnPool.QueryContext(ctx, lockWatchesSQL, obs, machines)
+	rows, err := pg.Query(ctx, tx, lockWatchesSQL, obs, machines)
 	if err != nil {
 		return nil, fmt.Errorf("lock watches: %w", pg.MapError(err))
 	}

@@ -47,7 +47,7 @@ func unnestInsert(table string, cols []column, suffix string) (string, []any) {
 func insertUnnest(ctx context.Context, tx *gorm.DB, table string, cols []column, suffix string,
 	scan func(*sql.Rows) error) error {
 	query, args := unnestInsert(table, cols, suffix)
-	res, err := tx.Statement.ConnPool.QueryContext(ctx, query, args...)
+	res, err := pg.Query(ctx, tx, query, args...)
 	if err != nil {
 		return fmt.Errorf("insert into %s: %w", table, pg.MapError(err))
 	}

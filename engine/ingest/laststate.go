@@ -67,7 +67,7 @@ func moveLastItems(ctx context.Context, tx *gorm.DB, last lastItem, n int,
 	for i, m := range machines {
 		ids[i], ats[i] = newest[m].id, newest[m].at
 	}
-	if _, err := tx.Statement.ConnPool.ExecContext(ctx, onlyForwardLastItemSQL(last), machines, ids, ats); err != nil {
+	if _, err := pg.Exec(ctx, tx, onlyForwardLastItemSQL(last), machines, ids, ats); err != nil {
 		return fmt.Errorf("move last items: %w", pg.MapError(err))
 	}
 	return nil

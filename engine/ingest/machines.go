@@ -59,7 +59,7 @@ func (s *Service) loadMachines(ctx context.Context, sc models.Scope, ids []int64
 	if codes == nil {
 		codes = []string{}
 	}
-	rows, err := s.DB.WithContext(ctx).Statement.ConnPool.QueryContext(ctx, machinesSQL, ids, sc.Groups, codes)
+	rows, err := pg.Query(ctx, s.DB.WithContext(ctx), machinesSQL, ids, sc.Groups, codes)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load machines: %w", pg.MapError(err))
 	}

@@ -60,7 +60,7 @@ func resolveEvents(ctx context.Context, tx *gorm.DB, events []models.Event) ([]R
 		}
 		machines, codes, times = append(machines, e.Machine), append(codes, e.Code), append(times, e.OccurredAt)
 	}
-	rows, err := tx.Statement.ConnPool.QueryContext(ctx, resolveSQL, open, openMachines, openCodes, openTimes,
+	rows, err := pg.Query(ctx, tx, resolveSQL, open, openMachines, openCodes, openTimes,
 		machines, codes, times)
 	if err != nil {
 		return nil, fmt.Errorf("resolve events: %w", pg.MapError(err))

@@ -146,3 +146,16 @@ func (db *DB) Current(ctx context.Context) (bool, error) {
 func (db *DB) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return mapError(db.WithContext(ctx).Transaction(fn))
 }
+
+// Query runs a statement written with PostgreSQL's own $n placeholders on
+// db's connection or transaction, its arguments passed to the driver as
+// they are (gorm would expand slices), and returns the rows. It is how the
+// engine packages reach the database beside gorm's builder and Raw.
+func Query(ctx context.Context, db *gorm.DB, query string, args ...any) (*sql.Rows, error) {
+	return db.Statement.ConnPool.QueryContext(ctx, query, args...)
+}
+
+// Exec is Query for a statement without rows.
+func Exec(ctx context.Context, db *gorm.DB, query string, args ...any) (sql.Result, error) {
+	return db.Statement.ConnPool.ExecContext(ctx, query, args...)
+}
