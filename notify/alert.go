@@ -41,12 +41,23 @@ type AlertEvent struct {
 	At           time.Time // when the change happened
 }
 
-// EnqueueAlert turns an alert event into outbox messages using tx, so that
+// Alerts turns alert events into messages whose links lead to the
+// console at ConsoleURL (DefaultConsoleURL when empty).
+type Alerts struct {
+	ConsoleURL string
+}
+
+// EnqueueAlert is Alerts.Enqueue with the default console address.
+func EnqueueAlert(ctx context.Context, tx *gorm.DB, ev AlertEvent) error {
+	return Alerts{}.Enqueue(ctx, tx, ev)
+}
+
+// Enqueue turns an alert event into outbox messages using tx, so that
 // they exist if and only if the alert change commits: one message per active
 // recipient of the alert group in the recipient's language, or, for a digest
 // group, one item for the group's next digest. An event without a group, or
 // whose group is gone or belongs to another tenant, tells nobody.
-func EnqueueAlert(ctx context.Context, tx *gorm.DB, ev AlertEvent) error {
+func (a Alerts) Enqueue(ctx context.Context, tx *gorm.DB, ev AlertEvent) error {
 	if ev.AlertGroup == nil {
 		return nil
 	}
@@ -59,7 +70,7 @@ func EnqueueAlert(ctx context.Context, tx *gorm.DB, ev AlertEvent) error {
 		return holdForDigest(tx, g, ev)
 	}
 	return forEachRecipient(tx, g, func(r models.AlertRecipient, t Texts) error {
-		m, err := alertMessage(ev, g, r.Email, t)
+		m, err := alertMessage(ev, g, r.Email, t, consoleOr(a.ConsoleURL))
 		if err != nil {
 			return err
 		}
@@ -120,8 +131,8 @@ func holdForDigest(tx *gorm.DB, g *models.AlertGroup, ev AlertEvent) error {
 }
 
 // alertMessage renders the email about ev for one recipient.
-func alertMessage(ev AlertEvent, g *models.AlertGroup, to string, t Texts) (Message, error) {
-	v := alertView(ev, g, t)
+func alertMessage(ev AlertEvent, g *models.AlertGroup, to string, t Texts, console string) (Message, error) {
+	v := alertView(ev, g, t, console)
 	text, html, err := render("alert", v)
 	if err != nil {
 		return Message{}, err
@@ -133,12 +144,12 @@ func alertMessage(ev AlertEvent, g *models.AlertGroup, to string, t Texts) (Mess
 
 // alertView lays out ev in t's language, with its times in the location's
 // time zone.
-func alertView(ev AlertEvent, g *models.AlertGroup, t Texts) view {
+func alertView(ev AlertEvent, g *models.AlertGroup, t Texts, console string) view {
 	kind := ev.Kind
 	if kind != AlertResolved && kind != AlertRepeat {
 		kind = AlertStarted
 	}
-	v := view{texts: t, Kind: kind, Link: AlertLink(ev.AlertID)}
+	v := view{texts: t, Kind: kind, Link: AlertLink(console, ev.AlertID)}
 	status := t.Get("alert.status." + kind)
 	v.vars = placeholders("observer", nameOr(ev.ObserverName, ev.ObserverID), "machine", nameOr(ev.MachineName, ev.MachineID),
 		"location", nameOr(ev.LocationName, ev.LocationID), "status", status, "group", g.Name,
@@ -159,8 +170,8 @@ func alertView(ev AlertEvent, g *models.AlertGroup, t Texts) view {
 	return v
 }
 
-// AlertLink is the console address of alert id.
-func AlertLink(id int64) string { return fmt.Sprintf("%s/alerts/%d", ConsoleURL, id) }
+// AlertLink is the address of alert id in the console at console.
+func AlertLink(console string, id int64) string { return fmt.Sprintf("%s/alerts/%d", console, id) }
 
 // nameOr returns name, or "#id" when it is empty.
 func nameOr(name string, id int64) string {

@@ -32,6 +32,7 @@ type Deliverer struct {
 	MaxAttempts int           // then failed; DefaultMaxAttempts when 0
 	Backoff     Backoff       // DefaultBackoffBase/Max when zero
 	Workers     int           // concurrent sessions in Drain; 1 when 0
+	ConsoleURL  string        // the console of the links in digests; DefaultConsoleURL when empty
 }
 
 // NewDeliverer returns a deliverer over db that sends through ch (nil: no

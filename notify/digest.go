@@ -122,7 +122,7 @@ func (d *Deliverer) sendDigest(tx *gorm.DB, g *models.AlertGroup, since time.Tim
 		events = append(events, ev)
 	}
 	return forEachRecipient(tx, g, func(r models.AlertRecipient, t Texts) error {
-		m, err := digestMessage(g, events, since, r.Email, t)
+		m, err := digestMessage(g, events, since, r.Email, t, consoleOr(d.ConsoleURL))
 		if err != nil {
 			return err
 		}
@@ -135,7 +135,7 @@ func (d *Deliverer) sendDigest(tx *gorm.DB, g *models.AlertGroup, since time.Tim
 type digestLine struct{ Status, Observer, Machine, Location, Time, Link string }
 
 // digestMessage renders a digest of events for one recipient.
-func digestMessage(g *models.AlertGroup, events []AlertEvent, since time.Time, to string, t Texts) (Message, error) {
+func digestMessage(g *models.AlertGroup, events []AlertEvent, since time.Time, to string, t Texts, console string) (Message, error) {
 	v := view{texts: t, Kind: "digest"}
 	v.vars = placeholders("group", g.Name, "count", strconv.Itoa(len(events)),
 		"since", since.Format(t.Get("time.format")))
@@ -147,7 +147,7 @@ func digestMessage(g *models.AlertGroup, events []AlertEvent, since time.Time, t
 		v.Items = append(v.Items, digestLine{Status: t.Get("alert.status." + kind),
 			Observer: nameOr(ev.ObserverName, ev.ObserverID), Machine: nameOr(ev.MachineName, ev.MachineID),
 			Location: nameOr(ev.LocationName, ev.LocationID), Time: formatTime(ev.At, ev.TimeZone, t),
-			Link: AlertLink(ev.AlertID)})
+			Link: AlertLink(console, ev.AlertID)})
 	}
 	text, html, err := render("digest", v)
 	if err != nil {

@@ -6,9 +6,17 @@ import (
 	"github.com/vendrule/vendrule/models/pg"
 )
 
-// ConsoleURL is the base address of the manager console, for the links in
-// emails. cmd/vendrule sets it once at start-up.
-var ConsoleURL = "http://localhost:8080"
+// DefaultConsoleURL is the console address of the links in emails when
+// none is configured (Alerts.ConsoleURL, Deliverer.ConsoleURL).
+const DefaultConsoleURL = "http://localhost:8080"
+
+// consoleOr returns url, or DefaultConsoleURL when it is empty.
+func consoleOr(url string) string {
+	if url == "" {
+		return DefaultConsoleURL
+	}
+	return url
+}
 
 // textCache loads each language's texts for one tenant once per operation.
 type textCache struct {

@@ -213,7 +213,7 @@ func (e *e2eEnv) wantAlertMails(t *testing.T, alertID int64, obsName, en, de str
 	t.Helper()
 	enSubject := fmt.Sprintf("[%s] %s: %s at %s", en, obsName, e.mName, e.locName)
 	deSubject := fmt.Sprintf("[%s] %s: %s in %s", de, obsName, e.mName, e.locName)
-	link := notify.AlertLink(alertID)
+	link := notify.AlertLink(notify.DefaultConsoleURL, alertID)
 	for _, c := range []struct {
 		addr, status, subject string
 		phrases               []string

@@ -101,12 +101,13 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.printing = printing.New(m.DB)
 	alertEngine := alerts.New(m.DB)
-	notify.ConsoleURL = m.Config.BaseURL
+	alertEngine.Enqueue = notify.Alerts{ConsoleURL: m.Config.BaseURL}.Enqueue
 	channel, err := email.FromEnv(m.Config.SMTPURL, m.Config.MailFrom)
 	if err != nil {
 		return err
 	}
 	mail := notify.NewDeliverer(m.DB, channel)
+	mail.ConsoleURL = m.Config.BaseURL
 	router := web.NewRouter(web.Deps{
 		DB: m.DB, Identity: ids, Fleet: &fleet.Service{DB: m.DB, Now: time.Now},
 		Ingest: &ingest.Service{DB: m.DB, Now: time.Now, OnStored: alertEngine.OnStored},
