@@ -45,6 +45,8 @@ func isolationBody(h *webtest.Harness, res string, b *webtest.Fleet, bGroup int6
 			"location": b.IDs["locations"]}
 	case "machinegroups":
 		return map[string]any{"name": h.Unique("isoB-mg"), "machines": []int64{b.IDs["machines"]}}
+	case "products":
+		return map[string]any{"plu": 8, "name": h.Unique("isoB-product")}
 	case "manufacturers", "machinetypes":
 		return map[string]any{"name": h.Unique("isoB-name")}
 	case "machinemodels":

@@ -81,6 +81,7 @@ func NewRouter(d Deps) *gin.Engine {
 	registerAuthRoutes(api, managers, d.Identity)
 	registerUserRoutes(managers, d.DB, d.Identity)
 	registerFleetRoutes(managers, d.DB, d.Fleet, d.Identity)
+	registerProductRoutes(managers, d.DB)
 	registerDeviceRoutes(authed)
 	registerVoucherRoutes(managers, authed, d.DB, d.Vouchers)
 	registerPrintingRoutes(managers, d.Printing)

@@ -98,6 +98,7 @@ var uniqueFields = map[string]string{
 	"logs_machine_remote":                 "remote",
 	"revenue_transactions_machine_remote": "remote",
 	"translations_key":                    "key",
+	"products_plu":                        "plu",
 }
 
 func uniqueError(constraint string) *models.Error {

@@ -417,7 +417,7 @@ type Fleet struct {
 
 // MakeFleet creates one of each resource with token: location,
 // locationgroup, machine, machinegroup, manufacturer, machinetype,
-// machinemodel, errorprofile, erroridentity, errorcode, a sub user group and
+// machinemodel, errorprofile, erroridentity, errorcode, product, a sub user group and
 // a user in it. Every name, hostname and code starts with tag, so that a
 // test can look for the tag in another tenant's answers.
 func (h *Harness) MakeFleet(token, tag string) *Fleet {
@@ -443,6 +443,7 @@ func (h *Harness) MakeFleet(token, tag string) *Fleet {
 	m := c("machines", map[string]any{"name": u("machine"), "hostname": f.Hostname, "location": loc,
 		"machineModel": mm, "machineType": mt, "manufacturer": mf})
 	c("machinegroups", map[string]any{"name": u("machgroup"), "machines": []int64{m}})
+	c("products", map[string]any{"plu": 7, "name": u("product"), "price": 150})
 	sub := c("usergroups", map[string]any{"name": u("subgroup"), "admin": 0})
 	member := u("member")
 	c("users", map[string]any{"username": member, "email": member + "@example.test", "userGroup": sub})
