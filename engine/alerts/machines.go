@@ -10,30 +10,17 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/vendrule/vendrule/engine/fleet"
-	"github.com/vendrule/vendrule/models"
 	"github.com/vendrule/vendrule/models/pg"
 	"github.com/vendrule/vendrule/rules"
 )
 
 // machineInfo is what evaluation and notifications need of a machine: its
-// names, groups, creation, location, effective opening hours and whether it
-// is active.
+// context (names, groups, location; as the voucher engine reads it), its
+// creation, effective opening hours and whether it is active.
 type machineInfo struct {
-	ID             int64
-	UserGroup      int64
-	Name           string
-	Hostname       string
-	Tag            string
-	CreatedAt      time.Time
-	Location       int64
-	LocationName   string
-	City           string
-	Country        string
-	ExternalRef    string
-	TimeZone       string
-	MachineGroups  models.IDList
-	LocationGroups models.IDList
-	Hours          *string
+	fleet.MachineContext
+	CreatedAt time.Time
+	Hours     *string
 	// Active is the machine's active flag: an inactive machine raises no
 	// alerts (see active.go).
 	Active bool
@@ -43,29 +30,34 @@ type machineInfo struct {
 	schedule     fleet.Schedule
 }
 
-// machinesSQL loads machines with their location, their groups and the
-// hours in force: the set written last among the machine, its location and
-// their groups (as fleet.Effective picks).
-const machinesSQL = `SELECT m.id, m.user_group, m.name, m.hostname, m.tag, m.created_at, m.location, m.active,
-	l.name AS location_name, l.city, l.country, l.external_ref, l.time_zone,
-	COALESCE((SELECT array_agg(g.id ORDER BY g.id) FROM machine_groups g WHERE g.machines @> ARRAY[m.id]), '{}') AS machine_groups,
-	COALESCE((SELECT array_agg(g.id ORDER BY g.id) FROM location_groups g WHERE g.locations @> ARRAY[l.id]), '{}') AS location_groups,
+// machinesSQL loads machines with their context, creation, active flag and
+// the hours in force: the set written last among the machine, its location
+// and their groups (as fleet.Effective picks).
+const machinesSQL = `SELECT ` + fleet.MachineContextCols + `, m.created_at, m.active,
 	(SELECT s.hours::text FROM opening_hour_sets s WHERE ` + fleet.HourSetsOfMachine + `
-		ORDER BY s.set_at DESC LIMIT 1) AS hours,
-	(SELECT version FROM alert_index_version) AS index_version
+		ORDER BY s.set_at DESC LIMIT 1),
+	(SELECT version FROM alert_index_version)
 FROM machines m JOIN locations l ON l.id = m.location
-WHERE m.id = ANY(?::bigint[])`
+WHERE m.id = ANY($1::bigint[])`
 
 // loadMachines returns the machines with ids, keyed by id.
 func loadMachines(ctx context.Context, tx *gorm.DB, ids []int64) (map[int64]*machineInfo, error) {
-	var rows []*machineInfo
-	if err := tx.WithContext(ctx).Raw(machinesSQL, models.IDList(ids)).Scan(&rows).Error; err != nil {
+	rows, err := pg.Query(ctx, tx.WithContext(ctx), machinesSQL, ids)
+	if err != nil {
 		return nil, fmt.Errorf("load machines: %w", pg.MapError(err))
 	}
-	out := make(map[int64]*machineInfo, len(rows))
-	for _, m := range rows {
+	defer rows.Close()
+	out := make(map[int64]*machineInfo, len(ids))
+	for rows.Next() {
+		m := &machineInfo{}
+		if err := rows.Scan(append(m.Dest(), &m.CreatedAt, &m.Active, &m.Hours, &m.IndexVersion)...); err != nil {
+			return nil, fmt.Errorf("load machines: %w", pg.MapError(err))
+		}
 		m.schedule = schedule(m.Hours, m.TimeZone)
 		out[m.ID] = m
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load machines: %w", pg.MapError(err))
 	}
 	return out, nil
 }

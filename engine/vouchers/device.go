@@ -9,26 +9,16 @@ import (
 	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
+	"github.com/vendrule/vendrule/engine/fleet"
 	"github.com/vendrule/vendrule/models"
 	"github.com/vendrule/vendrule/models/pg"
 	"github.com/vendrule/vendrule/rules"
 )
 
-// device is the machine behind a deviceId, with its location and groups.
+// device is the machine behind a deviceId, with its location and groups
+// (UserGroup is also the scope check of a cached device).
 type device struct {
-	MachineID      int64
-	Name           string
-	Hostname       string
-	Tag            string
-	LocationID     int64
-	LocationName   string
-	City           string
-	Country        string
-	ExternalRef    string
-	TimeZone       string
-	MachineGroups  models.IDList
-	LocationGroups models.IDList
-	UserGroup      int64 // the machine's owner, for the scope check of a cached device
+	fleet.MachineContext
 }
 
 // resolveDevice returns the machine whose hostname is deviceID, read as the
@@ -63,8 +53,8 @@ func groupsOf(sc models.Scope) []int64 {
 }
 
 func (d *device) place() Place {
-	return Place{MachineID: d.MachineID, Hostname: d.Hostname, MachineGroups: d.MachineGroups,
-		LocationID: d.LocationID, LocationExternalRef: d.ExternalRef, LocationGroups: d.LocationGroups}
+	return Place{MachineID: d.ID, Hostname: d.Hostname, MachineGroups: d.MachineGroups,
+		LocationID: d.Location, LocationExternalRef: d.ExternalRef, LocationGroups: d.LocationGroups}
 }
 
 // requester names who asked, for the voucher logs.
@@ -76,15 +66,15 @@ func requester(sc models.Scope, deviceID string) string {
 }
 
 func (d *device) locationLabel() string {
-	return strconv.FormatInt(d.LocationID, 10) + " " + d.LocationName
+	return strconv.FormatInt(d.Location, 10) + " " + d.LocationName
 }
 
 // env returns the redemption rules' environment.
 func (d *device) env(t *target, st Settings, cnt Counters, o *Order, dm *Demand, now time.Time) *rules.RedemptionEnv {
 	e := &rules.RedemptionEnv{
 		Device:  rules.Device{ID: d.Hostname},
-		Machine: rules.Machine{ID: d.MachineID, Name: d.Name, Hostname: d.Hostname, Tag: d.Tag, MachineGroups: d.MachineGroups},
-		Location: rules.Location{ID: d.LocationID, Name: d.LocationName, City: d.City, Country: d.Country,
+		Machine: rules.Machine{ID: d.ID, Name: d.Name, Hostname: d.Hostname, Tag: d.Tag, MachineGroups: d.MachineGroups},
+		Location: rules.Location{ID: d.Location, Name: d.LocationName, City: d.City, Country: d.Country,
 			ExternalRef: d.ExternalRef, TimeZone: d.TimeZone, LocationGroups: d.LocationGroups},
 		Voucher: rules.Voucher{ID: t.V.ID, Code: t.V.Code, Type: t.V.Type, Value: st.Value, Balance: Balance(st, cnt),
 			RedemptionCount: cnt.RedemptionCount, RedemptionLimit: st.RedemptionLimit,

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/vendrule/vendrule/engine/fleet"
 	"github.com/vendrule/vendrule/models"
 	"github.com/vendrule/vendrule/models/pg"
 )
@@ -31,10 +32,8 @@ import (
 // committed by the transaction that held the lock before.
 
 // deviceCols are the columns of a device (scanDevice) over machines m and
-// locations l.
-const deviceCols = `m.id, m.name, m.hostname, m.tag, l.id, l.name, l.city, l.country, l.external_ref, l.time_zone,
-		ARRAY(SELECT g.id FROM machine_groups g WHERE g.machines @> ARRAY[m.id] ORDER BY g.id),
-		ARRAY(SELECT g.id FROM location_groups g WHERE g.locations @> ARRAY[l.id] ORDER BY g.id), m.user_group`
+// locations l: the machine context as the alert engine reads it too.
+const deviceCols = fleet.MachineContextCols
 
 // voucherCols are the voucher columns the decision needs, xmin (the row
 // version) last; the target read and the redeem's UPDATE … RETURNING both
@@ -72,21 +71,12 @@ var lockLogSQL = pg.Named(`WITH u AS (
 // scanDevice reads a deviceSQL row; found is false when no machine matched.
 func scanDevice(row pgx.Row) (*device, bool, error) {
 	var d device
-	var mg, lg []int64
-	err := row.Scan(&d.MachineID, &d.Name, &d.Hostname, &d.Tag, &d.LocationID, &d.LocationName, &d.City,
-		&d.Country, &d.ExternalRef, &d.TimeZone, &mg, &lg, &d.UserGroup)
+	err := row.Scan(d.Dest()...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, err
-	}
-	d.MachineGroups, d.LocationGroups = models.IDList(mg), models.IDList(lg)
-	if d.MachineGroups == nil {
-		d.MachineGroups = models.IDList{}
-	}
-	if d.LocationGroups == nil {
-		d.LocationGroups = models.IDList{}
 	}
 	return &d, true, nil
 }

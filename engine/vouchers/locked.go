@@ -222,7 +222,7 @@ func spendLocked(ctx context.Context, tx pgx.Tx, t *target, d *device, req Redee
 	args, err := spendSQL.Args(map[string]any{"user_group": t.V.UserGroup, "voucher": t.V.ID,
 		"amount": dec.Amount, "now": now.UTC(), "place": log.location, "limit": dec.Settings.RedemptionLimit,
 		"cap": balanceCap, "campaign": t.V.Campaign, "device": req.DeviceID, "order": orderID(req),
-		"machine": d.MachineID, "location": d.LocationID, "period_start": ps, "answer": string(ok),
+		"machine": d.ID, "location": d.Location, "period_start": ps, "answer": string(ok),
 		"requester": log.requester, "request": log.request, "refusal": string(refused), "currency": log.currency})
 	if err != nil {
 		return nil, err

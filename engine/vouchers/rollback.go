@@ -102,7 +102,7 @@ func (s *Service) RollbackRedemption(ctx context.Context, sc models.Scope, id in
 func (s *Service) writeManagerLog(ctx context.Context, tx *gorm.DB, t *target, sc models.Scope, r *models.Redemption, resp *RollbackResponse, req any) error {
 	d := &device{}
 	if r.Location != nil {
-		d.LocationID = *r.Location
+		d.Location = *r.Location
 	}
 	who := requester(sc, r.DeviceID)
 	return s.writeLog(ctx, tx, t, "rollback", who, d, resp.RolledBack, req, mustJSON(resp))

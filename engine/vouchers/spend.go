@@ -385,8 +385,8 @@ func (s *Service) decideVoucher(ctx context.Context, w *spendWrite, items []*spe
 		vw.reset = vw.reset || dec.Counters.Reset
 		applySpend(&cur, &dec)
 		w.redemptions = append(w.redemptions, redemptionRow{userGroup: cur.UserGroup, voucher: cur.ID,
-			campaign: cur.Campaign, deviceID: it.req.DeviceID, orderID: it.req.Order.ID, machine: d.MachineID,
-			location: d.LocationID, amount: dec.Amount, periodStart: cur.PeriodStart, response: string(out[i].out)})
+			campaign: cur.Campaign, deviceID: it.req.DeviceID, orderID: it.req.Order.ID, machine: d.ID,
+			location: d.Location, amount: dec.Amount, periodStart: cur.PeriodStart, response: string(out[i].out)})
 		w.log(base, who, vw.place, 1, reqJSON, out[i].out, true)
 	}
 	if !accepted {
