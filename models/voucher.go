@@ -219,6 +219,9 @@ func (c *Campaign) vValidateValue() error {
 	if c.ValueExpr != "" {
 		return FieldError("valueExpr", "is only for dynamic campaigns")
 	}
+	if c.VoucherValue == 0 && c.TotalVouchers > 0 {
+		return FieldError("voucherValue", "must be above 0: the generated vouchers would pay nothing")
+	}
 	return vValidateValue("voucherValue", c.VoucherValue, c.ValueType)
 }
 

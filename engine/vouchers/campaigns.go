@@ -100,6 +100,9 @@ func (s *Service) UpdateCampaign(ctx context.Context, sc models.Scope, id int64,
 	if err := compileRules(c.RedemptionRules, c.ValueExpr); err != nil {
 		return nil, err
 	}
+	if err := s.checkInheritedValue(ctx, c); err != nil {
+		return nil, err
+	}
 	if err := pg.CheckRefs(ctx, s.DB.DB, sc, c.LogoRefs()); err != nil {
 		return nil, err
 	}
@@ -107,6 +110,25 @@ func (s *Service) UpdateCampaign(ctx context.Context, sc models.Scope, id int64,
 	err = s.DB.WithContext(ctx).Table("campaigns").Scopes(pg.Tenant(sc, "user_group")).
 		Where("id = ?", id).Select(campaignColumns).Updates(c).Error
 	return c, pg.MapError(err)
+}
+
+// checkInheritedValue refuses a voucherValue of 0 on a gift or discount
+// campaign while vouchers inherit it: they would pay nothing. Returns
+// EINVALID.
+func (s *Service) checkInheritedValue(ctx context.Context, c *models.Campaign) error {
+	if c.Type == models.CampaignDynamic || c.VoucherValue != 0 {
+		return nil
+	}
+	var inheriting bool
+	err := s.DB.WithContext(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM vouchers WHERE campaign = ? AND value IS NULL)`,
+		c.ID).Scan(&inheriting).Error
+	if err != nil {
+		return pg.MapError(err)
+	}
+	if inheriting {
+		return models.FieldError("voucherValue", "must be above 0 while vouchers inherit it")
+	}
+	return nil
 }
 
 // DeleteCampaign removes campaign id with its vouchers, redemptions and

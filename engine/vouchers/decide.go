@@ -23,6 +23,9 @@ const (
 	ReasonRuleFailed          = "rule_failed"
 	ReasonInvalidOrder        = "invalid_order"
 	ReasonRolledBack          = "rolled_back" // a retry of an order whose redemption was rolled back
+	// ReasonZeroAmount refuses a redeem that would pay 0 cents: counting it
+	// would use up a redemption (and a limit) for nothing paid.
+	ReasonZeroAmount = "zero_amount"
 )
 
 // decision is the outcome of checking a voucher for one request.
@@ -58,7 +61,7 @@ const reasonStale = "stale"
 
 // decide checks the voucher against the request, in the order: status,
 // expiry, place, lock, order, limit, redemption rules, balance; then
-// computes the amount off.
+// computes the amount off, which a redeem refuses when it is 0.
 func decide(ctx context.Context, t *target, d *device, r request, now time.Time) decision {
 	st := Effective(&t.C, &t.V)
 	dec := decision{Settings: st, Counters: CurrentCounters(&t.V, st.ResetFrequency, st.Location, now),
@@ -101,6 +104,9 @@ func decide(ctx context.Context, t *target, d *device, r request, now time.Time)
 	}
 	ask := Ask{Order: r.Order, Demand: r.Demand, Eligible: eligible, Dynamic: vd.dynamic}
 	dec.Amount = AmountOff(st, balance, ask)
+	if r.Redeem && dec.Amount == 0 {
+		dec.Reason = ReasonZeroAmount
+	}
 	return dec
 }
 

@@ -71,6 +71,9 @@ func checkVoucherInput(c *models.Campaign, in *models.VoucherInput) error {
 	if in.Value != nil && vt == models.ValuePercent && (*in.Value < 1 || *in.Value > 100) {
 		return models.FieldError("value", "must be a whole percent from 1 to 100")
 	}
+	if err := checkPays(c, in.Value); err != nil {
+		return err
+	}
 	zone := c.TimeZone
 	if in.TimeZone != nil {
 		zone = *in.TimeZone
@@ -79,6 +82,21 @@ func checkVoucherInput(c *models.Campaign, in *models.VoucherInput) error {
 		return err
 	}
 	return compileRules(in.RedemptionRules, "")
+}
+
+// checkPays refuses a gift or discount voucher whose value in force (own,
+// else the campaign's) is 0: every redeem of it would pay nothing.
+func checkPays(c *models.Campaign, own *int64) error {
+	if c.Type == models.CampaignDynamic {
+		return nil
+	}
+	if own == nil && c.VoucherValue == 0 {
+		return models.FieldError("value", "is required: the campaign's voucherValue is 0")
+	}
+	if own != nil && *own == 0 {
+		return models.FieldError("value", "must be above 0")
+	}
+	return nil
 }
 
 func voucherTemplate(c *models.Campaign, in *models.VoucherInput) *models.Voucher {
@@ -179,6 +197,9 @@ func (s *Service) UpdateVoucher(ctx context.Context, sc models.Scope, id string,
 func vValue(st Settings) error {
 	if st.ValueType == models.ValuePercent && (st.Value < 1 || st.Value > 100) {
 		return models.FieldError("value", "must be a whole percent from 1 to 100")
+	}
+	if st.Value == 0 {
+		return models.FieldError("value", "must be above 0 (own or the campaign's voucherValue)")
 	}
 	return nil
 }

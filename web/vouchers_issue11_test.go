@@ -1,0 +1,21 @@
+package web_test
+
+import (
+	"net/http"
+	"testing"
+)
+
+func TestVoucherWorthNothingIsRefused(t *testing.T) {
+	h := newVoucherHarness(t)
+	tn := h.NewTenant("Acme", true)
+	host, key := h.device(tn.AccessToken)
+	empty := h.MustCreate(tn.AccessToken, "/api/v1/campaigns", map[string]any{"name": "empty", "type": "discount"})
+	h.Post("/api/v1/vouchers", tn.AccessToken, map[string]any{"campaign": empty}).
+		ExpectError(t, http.StatusBadRequest, "invalid")
+	code := h.voucher(tn.AccessToken, map[string]any{"name": "dyn", "type": "dynamic", "valueExpr": "0"})
+	redeem := map[string]any{"deviceId": host, "order": map[string]any{"id": "o-1", "amount": 180}}
+	r := h.Post("/api/v1/voucher/"+code+"/redeem", key, redeem).Expect(t, http.StatusOK).Object(t)
+	if r["redeemed"] != false || r["reason"] != "zero_amount" {
+		t.Fatalf("redeem of 0 cents: %v", r)
+	}
+}
