@@ -67,6 +67,8 @@ func isolationBody(h *webtest.Harness, res string, b *webtest.Fleet, bGroup int6
 		return map[string]any{"name": h.Unique("isoB-group"), "parent": bGroup, "admin": 0}
 	case "campaigns":
 		return map[string]any{"name": h.Unique("isoB-campaign")}
+	case "campaigns/vouchers/import":
+		return "code\n" + h.Unique("isoB-imported-") + "\n"
 	case "campaigns/validationrules":
 		return []map[string]any{{"field": "machine", "value": fmt.Sprint(b.IDs["machines"])}}
 	case "vouchers":

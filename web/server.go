@@ -84,6 +84,7 @@ func NewRouter(d Deps) *gin.Engine {
 	registerProductRoutes(managers, d.DB)
 	registerDeviceRoutes(authed)
 	registerVoucherRoutes(managers, authed, d.DB, d.Vouchers)
+	registerImportRoutes(managers, d.Vouchers)
 	registerPrintingRoutes(managers, d.Printing)
 	registerIngestRoutes(authed, managers, d.DB, d.Ingest)
 	registerSummaryRoutes(managers, d.DB, d.Ingest)
