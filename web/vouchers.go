@@ -152,21 +152,26 @@ func (h voucherHandlers) listVouchers(c *gin.Context) {
 	respondVoucherList(c, items, total, err)
 }
 
-// createVouchers answers 201 with the voucher, or an empty body when count
-// > 1 (seed).
+// createVouchers answers 201 with the voucher, or with {"codes": [...]}
+// when count > 1 (the seed answered an empty body there, which left the
+// caller without the codes it had made).
 func (h voucherHandlers) createVouchers(c *gin.Context) {
 	var in models.VoucherInput
 	if err := decode(c, &in); err != nil {
 		fail(c, err)
 		return
 	}
-	v, err := h.vs.CreateVouchers(c.Request.Context(), scopeOf(c), &in)
+	var v any
+	var err error
+	if in.Count > 1 {
+		var codes []string
+		codes, err = h.vs.CreateVoucherBatch(c.Request.Context(), scopeOf(c), &in)
+		v = gin.H{"codes": codes}
+	} else {
+		v, err = h.vs.CreateVouchers(c.Request.Context(), scopeOf(c), &in)
+	}
 	if err != nil {
 		fail(c, err)
-		return
-	}
-	if v == nil {
-		c.Status(http.StatusCreated)
 		return
 	}
 	c.JSON(http.StatusCreated, v)

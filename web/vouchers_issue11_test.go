@@ -19,3 +19,16 @@ func TestVoucherWorthNothingIsRefused(t *testing.T) {
 		t.Fatalf("redeem of 0 cents: %v", r)
 	}
 }
+
+func TestCreateVouchersWithCountAnswersCodes(t *testing.T) {
+	h := newVoucherHarness(t)
+	tn := h.NewTenant("Acme", true)
+	id := h.MustCreate(tn.AccessToken, "/api/v1/campaigns", map[string]any{"name": "c", "voucherValue": 100})
+	var out struct{ Codes []string }
+	h.Post("/api/v1/vouchers", tn.AccessToken, map[string]any{"campaign": id, "count": 3}).
+		Expect(t, http.StatusCreated).Decode(t, &out)
+	if len(out.Codes) != 3 {
+		t.Fatalf("codes: %v", out.Codes)
+	}
+	h.Get("/api/v1/vouchers?where[code][eq]="+out.Codes[0], tn.AccessToken).Expect(t, http.StatusOK)
+}

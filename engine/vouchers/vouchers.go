@@ -12,10 +12,43 @@ import (
 )
 
 // CreateVouchers adds in.Count vouchers (one with in.Code, if set) to a
-// campaign, all or none, and returns the first one. Settings left nil
-// inherit the campaign's. Returns EINVALID, EEXPRESSION, ECONFLICT (code
-// taken) and ENOTFOUND is reported as an EINVALID campaign field.
+// campaign, all or none, and returns the first one, nil when there are
+// more (CreateVoucherBatch answers their codes). Settings left nil inherit
+// the campaign's. Returns EINVALID, EEXPRESSION, ECONFLICT (code taken) and
+// ENOTFOUND is reported as an EINVALID campaign field.
 func (s *Service) CreateVouchers(ctx context.Context, sc models.Scope, in *models.VoucherInput) (*models.VoucherView, error) {
+	tmpl, err := s.newVoucherTemplate(ctx, sc, in)
+	if err != nil {
+		return nil, err
+	}
+	if in.Count > 1 {
+		_, err := s.insertBatch(ctx, tmpl, in.Count)
+		return nil, err
+	}
+	return s.createOne(ctx, sc, tmpl, in.Code == "")
+}
+
+// CreateVoucherBatch is CreateVouchers answering the codes of all the
+// vouchers it created, sorted: a manager who asks for many vouchers needs
+// their codes to hand them out. Returns the errors of CreateVouchers.
+func (s *Service) CreateVoucherBatch(ctx context.Context, sc models.Scope, in *models.VoucherInput) ([]string, error) {
+	tmpl, err := s.newVoucherTemplate(ctx, sc, in)
+	if err != nil {
+		return nil, err
+	}
+	if in.Count > 1 {
+		return s.insertBatch(ctx, tmpl, in.Count)
+	}
+	v, err := s.createOne(ctx, sc, tmpl, in.Code == "")
+	if err != nil {
+		return nil, err
+	}
+	return []string{v.Code}, nil
+}
+
+// newVoucherTemplate checks in against its campaign and returns the voucher
+// all the new ones are made like.
+func (s *Service) newVoucherTemplate(ctx context.Context, sc models.Scope, in *models.VoucherInput) (*models.Voucher, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
@@ -29,11 +62,27 @@ func (s *Service) CreateVouchers(ctx context.Context, sc models.Scope, in *model
 	if err := checkVoucherInput(c, in); err != nil {
 		return nil, err
 	}
-	tmpl := voucherTemplate(c, in)
-	if in.Count > 1 {
-		return nil, s.pgxTx(ctx, func(tx pgx.Tx) error { return s.insertVouchers(ctx, tx, tmpl, in.Count, nil) })
-	}
-	return s.createOne(ctx, sc, tmpl, in.Code == "")
+	return voucherTemplate(c, in), nil
+}
+
+// insertBatch inserts n vouchers like tmpl in one transaction and returns
+// their codes: the rows of the campaign this transaction wrote (xmin), since
+// the staging table that held the codes is gone with the commit.
+func (s *Service) insertBatch(ctx context.Context, tmpl *models.Voucher, n int) ([]string, error) {
+	codes := make([]string, 0, n)
+	err := s.pgxTx(ctx, func(tx pgx.Tx) error {
+		if err := s.insertVouchers(ctx, tx, tmpl, n, nil); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT code FROM vouchers
+			WHERE campaign = $1 AND xmin = pg_current_xact_id()::xid ORDER BY code`, tmpl.Campaign)
+		if err != nil {
+			return err
+		}
+		codes, err = pgx.AppendRows(codes, rows, pgx.RowTo[string])
+		return err
+	})
+	return codes, err
 }
 
 // createOne inserts one voucher; with random, under a fresh random code,
