@@ -159,6 +159,7 @@ type Campaign struct {
 	RedemptionLimit   int64           `json:"redemptionLimit"`
 	ResetFrequency    string          `json:"resetFrequency"`
 	ExpiresOn         *string         `json:"expiresOn"`
+	ValidFrom         *string         `json:"validFrom"`
 	Currency          string          `json:"currency"`
 	TimeZone          string          `json:"timeZone"`
 	Status            string          `json:"status"`
@@ -202,6 +203,8 @@ func (c *Campaign) Validate() error {
 		c.vValidateValue(),
 		vValidateCommon(c.ValueType, c.ResetFrequency, c.TimeZone, c.ExpiresOn, c.RedemptionLimit),
 		NormalizeDate("expiresOn", c.ExpiresOn, c.TimeZone),
+		NormalizeDate("validFrom", c.ValidFrom, c.TimeZone),
+		ValidityOrder(c.ValidFrom, c.ExpiresOn),
 		c.validatePrefix(),
 		vValidateCurrency(c.Currency),
 		c.ValidationRules.Validate(),
@@ -305,6 +308,7 @@ type CampaignPatch struct {
 	RedemptionLimit *int64           `json:"redemptionLimit"`
 	ResetFrequency  *string          `json:"resetFrequency"`
 	ExpiresOn       *string          `json:"expiresOn"`
+	ValidFrom       *string          `json:"validFrom"`
 	Currency        *string          `json:"currency"`
 	TimeZone        *string          `json:"timeZone"`
 	Status          *string          `json:"status"`
@@ -356,6 +360,9 @@ func (p *CampaignPatch) Apply(c *Campaign) error {
 	if p.ExpiresOn != nil {
 		c.ExpiresOn = vEmptyNil(*p.ExpiresOn)
 	}
+	if p.ValidFrom != nil {
+		c.ValidFrom = vEmptyNil(*p.ValidFrom)
+	}
 	return nil
 }
 
@@ -387,6 +394,16 @@ func vZeroNil(id int64) *int64 {
 		return nil
 	}
 	return &id
+}
+
+// ValidityOrder refuses a validFrom after expiresOn: such a voucher could
+// never be used. Both are dates (NormalizeDate) when set, so they compare
+// as text.
+func ValidityOrder(validFrom, expiresOn *string) error {
+	if validFrom != nil && expiresOn != nil && *validFrom != "" && *expiresOn != "" && *validFrom > *expiresOn {
+		return FieldError("validFrom", "must not be after expiresOn")
+	}
+	return nil
 }
 
 func vEmptyNil(s string) *string {

@@ -26,6 +26,7 @@ type Voucher struct {
 	RedemptionLimit        *int64          `json:"redemptionLimit"`
 	ResetFrequency         *string         `json:"resetFrequency"`
 	ExpiresOn              *string         `json:"expiresOn"`
+	ValidFrom              *string         `json:"validFrom"`
 	TimeZone               *string         `json:"timeZone"`
 	ValidationRules        ValidationRules `json:"validationRules" gorm:"type:jsonb"`
 	RedemptionRules        RedemptionRules `json:"redemptionRules" gorm:"type:jsonb"`
@@ -74,6 +75,7 @@ type VoucherView struct {
 	ResetFrequency         string          `json:"resetFrequency"`
 	LastResetAt            *time.Time      `json:"lastResetAt"`
 	ExpiresOn              *string         `json:"expiresOn"`
+	ValidFrom              *string         `json:"validFrom"`
 	TimeZone               string          `json:"timeZone"`
 	LockOwner              *string         `json:"lockOwner"`
 	LockedTill             *time.Time      `json:"lockedTill"`
@@ -111,6 +113,7 @@ type VoucherInput struct {
 	RedemptionLimit *int64          `json:"redemptionLimit"`
 	ResetFrequency  *string         `json:"resetFrequency"`
 	ExpiresOn       *string         `json:"expiresOn"`
+	ValidFrom       *string         `json:"validFrom"`
 	TimeZone        *string         `json:"timeZone"`
 	ValidationRules ValidationRules `json:"validationRules"`
 	RedemptionRules RedemptionRules `json:"redemptionRules"`
@@ -145,7 +148,7 @@ func (in *VoucherInput) Validate() error {
 	return firstError(requiredID("campaign", in.Campaign),
 		voucherOneOf("status", in.Status, StatusActive, StatusInactive),
 		vValidateOverrides(in.Value, in.ValueType, in.RedemptionLimit, in.ResetFrequency, in.ExpiresOn, in.TimeZone),
-		in.ValidationRules.Validate(), in.RedemptionRules.Validate())
+		vValidateDate("validFrom", in.ValidFrom), in.ValidationRules.Validate(), in.RedemptionRules.Validate())
 }
 
 // vValidateOverrides checks the override settings that are set.
@@ -180,6 +183,7 @@ type VoucherPatch struct {
 	RedemptionLimit *int64           `json:"redemptionLimit"`
 	ResetFrequency  *string          `json:"resetFrequency"`
 	ExpiresOn       *string          `json:"expiresOn"`
+	ValidFrom       *string          `json:"validFrom"`
 	TimeZone        *string          `json:"timeZone"`
 	ValidationRules *ValidationRules `json:"validationRules"`
 	RedemptionRules *RedemptionRules `json:"redemptionRules"`
@@ -195,7 +199,7 @@ type VoucherPatch struct {
 
 // InheritableFields are the voucher settings that may come from the campaign.
 var InheritableFields = []string{"value", "valueType", "redemptionLimit", "resetFrequency", "expiresOn",
-	"timeZone", "validationRules"}
+	"validFrom", "timeZone", "validationRules"}
 
 // Apply writes the patch over v. The campaign and type cannot change.
 func (p *VoucherPatch) Apply(v *Voucher) error {
@@ -210,7 +214,8 @@ func (p *VoucherPatch) Apply(v *Voucher) error {
 	}
 	if err := firstError(vOptional(p.Status, func(s string) error {
 		return voucherOneOf("status", s, StatusActive, StatusInactive)
-	}), vValidateOverrides(p.Value, p.ValueType, p.RedemptionLimit, p.ResetFrequency, p.ExpiresOn, p.TimeZone)); err != nil {
+	}), vValidateOverrides(p.Value, p.ValueType, p.RedemptionLimit, p.ResetFrequency, p.ExpiresOn, p.TimeZone),
+		vValidateDate("validFrom", p.ValidFrom)); err != nil {
 		return err
 	}
 	setField(&v.Status, p.Status)
@@ -219,6 +224,7 @@ func (p *VoucherPatch) Apply(v *Voucher) error {
 	vSetPtr(&v.RedemptionLimit, p.RedemptionLimit)
 	vSetPtr(&v.ResetFrequency, p.ResetFrequency)
 	vSetPtr(&v.ExpiresOn, p.ExpiresOn)
+	vSetPtr(&v.ValidFrom, p.ValidFrom)
 	vSetPtr(&v.TimeZone, p.TimeZone)
 	setField(&v.ValidationRules, p.ValidationRules)
 	setField(&v.RedemptionRules, p.RedemptionRules)
@@ -254,6 +260,8 @@ func (p *VoucherPatch) applyInherit(v *Voucher) error {
 			v.ResetFrequency = nil
 		case "expiresOn":
 			v.ExpiresOn = nil
+		case "validFrom":
+			v.ValidFrom = nil
 		case "timeZone":
 			v.TimeZone = nil
 		case "validationRules":

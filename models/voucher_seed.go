@@ -82,6 +82,8 @@ func (p *VoucherPatch) KeepInherited(shown *VoucherView) {
 			p.TimeZone = dropSame(p.TimeZone, shown.TimeZone)
 		case "expiresOn":
 			p.ExpiresOn = dropSameDate(p.ExpiresOn, shown.ExpiresOn)
+		case "validFrom":
+			p.ValidFrom = dropSameDate(p.ValidFrom, shown.ValidFrom)
 		case "validationRules":
 			if p.ValidationRules != nil && slices.Equal(*p.ValidationRules, shown.ValidationRules) {
 				p.ValidationRules = nil

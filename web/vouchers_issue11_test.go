@@ -32,3 +32,17 @@ func TestCreateVouchersWithCountAnswersCodes(t *testing.T) {
 	}
 	h.Get("/api/v1/vouchers?where[code][eq]="+out.Codes[0], tn.AccessToken).Expect(t, http.StatusOK)
 }
+
+func TestVoucherNotYetValid(t *testing.T) {
+	h := newVoucherHarness(t)
+	tn := h.NewTenant("Acme", true)
+	host, key := h.device(tn.AccessToken)
+	h.Post("/api/v1/campaigns", tn.AccessToken, map[string]any{"name": "bad", "voucherValue": 100,
+		"validFrom": "2100-01-02", "expiresOn": "2100-01-01"}).ExpectError(t, http.StatusBadRequest, "invalid")
+	code := h.voucher(tn.AccessToken, map[string]any{"name": "later", "voucherValue": 100, "validFrom": "2100-01-01"})
+	redeem := map[string]any{"deviceId": host, "order": map[string]any{"id": "o-1", "amount": 180}}
+	r := h.Post("/api/v1/voucher/"+code+"/redeem", key, redeem).Expect(t, http.StatusOK).Object(t)
+	if r["redeemed"] != false || r["reason"] != "not_yet_valid" {
+		t.Fatalf("redeem before validFrom: %v", r)
+	}
+}

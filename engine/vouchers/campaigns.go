@@ -76,7 +76,7 @@ func (s *Service) Campaign(ctx context.Context, sc models.Scope, id int64) (*mod
 
 // campaignColumns are the columns an update may write.
 var campaignColumns = []string{"name", "voucher_value", "value_type", "value_expr", "redemption_limit",
-	"reset_frequency", "expires_on", "currency", "time_zone", "status", "owner_data", "voucher_text1",
+	"reset_frequency", "expires_on", "valid_from", "currency", "time_zone", "status", "owner_data", "voucher_text1",
 	"voucher_text2", "voucher_text3", "voucher_text4", "voucher_style", "voucher_logo_img", "validation_rules",
 	"redemption_rules", "updated_at"}
 

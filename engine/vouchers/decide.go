@@ -16,6 +16,7 @@ const (
 	ReasonNotFound            = "not_found"
 	ReasonInactive            = "inactive"
 	ReasonExpired             = "expired"
+	ReasonNotYetValid         = "not_yet_valid"
 	ReasonLimitReached        = "limit_reached"
 	ReasonInsufficientBalance = "insufficient_balance"
 	ReasonLocked              = "locked"
@@ -60,7 +61,7 @@ type request struct {
 const reasonStale = "stale"
 
 // decide checks the voucher against the request, in the order: status,
-// expiry, place, lock, order, limit, redemption rules, balance; then
+// expiry, start date, place, lock, order, limit, redemption rules, balance; then
 // computes the amount off, which a redeem refuses when it is 0.
 func decide(ctx context.Context, t *target, d *device, r request, now time.Time) decision {
 	st := Effective(&t.C, &t.V)
@@ -118,12 +119,25 @@ func precheck(t *target, st Settings, d *device, r request, now time.Time) (stri
 		return ReasonInactive, ""
 	case Expired(st.ExpiresOn, st.Location, now):
 		return ReasonExpired, ""
+	case notYetValid(st.ValidFrom, st.Location, now):
+		return ReasonNotYetValid, ""
 	case !MatchPlace(st.ValidationRules, d.place()):
 		return ReasonNotValidHere, ""
 	case lockedByOther(&t.V, r.DeviceID, now):
 		return ReasonLocked, ""
 	}
 	return checkOrder(st, r)
+}
+
+// notYetValid reports whether now is before the start of the day validFrom
+// in loc. A date that does not parse never blocks: it was checked when it was
+// saved, as expiresOn is.
+func notYetValid(validFrom *string, loc *time.Location, now time.Time) bool {
+	if validFrom == nil || *validFrom == "" {
+		return false
+	}
+	d, err := time.ParseInLocation(time.DateOnly, *validFrom, loc)
+	return err == nil && now.Before(d)
 }
 
 // lockedByOther reports whether another device holds the voucher's lock.

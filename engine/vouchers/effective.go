@@ -16,6 +16,7 @@ type Settings struct {
 	RedemptionLimit int64
 	ResetFrequency  string
 	ExpiresOn       *string
+	ValidFrom       *string
 	TimeZone        string
 	Location        *time.Location
 	Currency        string
@@ -39,6 +40,11 @@ func Effective(c *models.Campaign, v *models.Voucher) Settings {
 	if v.ExpiresOn == nil {
 		s.ExpiresOn = c.ExpiresOn
 		s.Inherited = append(s.Inherited, "expiresOn")
+	}
+	s.ValidFrom = v.ValidFrom
+	if v.ValidFrom == nil {
+		s.ValidFrom = c.ValidFrom
+		s.Inherited = append(s.Inherited, "validFrom")
 	}
 	s.ValidationRules = v.ValidationRules
 	if v.ValidationRules == nil {
@@ -96,7 +102,7 @@ func View(c *models.Campaign, v *models.Voucher, now time.Time) models.VoucherVi
 		RedemptionLimit: s.RedemptionLimit, RedemptionCount: cnt.RedemptionCount,
 		TotalRedemptionCount: v.TotalRedemptionCount, LastRedemptionAt: v.LastRedemptionAt,
 		LastRedemptionLocation: v.LastRedemptionLocation, Prefix: v.Prefix, ResetFrequency: s.ResetFrequency,
-		LastResetAt: v.LastResetAt, ExpiresOn: s.ExpiresOn, TimeZone: s.TimeZone, LockOwner: v.LockOwner,
+		LastResetAt: v.LastResetAt, ExpiresOn: s.ExpiresOn, ValidFrom: s.ValidFrom, TimeZone: s.TimeZone, LockOwner: v.LockOwner,
 		LockedTill: v.LockedTill, Status: v.Status, AmountRedeemed: cnt.AmountRedeemed,
 		TotalAmountRedeemed: v.TotalAmountRedeemed, Balance: Balance(s, cnt),
 		ValidationRules: nonNil(s.ValidationRules), RedemptionRules: v.RedemptionRules, Inherited: s.Inherited,

@@ -39,13 +39,13 @@ const deviceCols = fleet.MachineContextCols
 // version) last; the target read and the redeem's UPDATE … RETURNING both
 // give them, in this order (scanVoucher).
 const voucherCols = `id, user_group, code, campaign, type, value, value_type, redemption_limit, reset_frequency,
-	expires_on, time_zone, validation_rules, redemption_rules, redemption_count, total_redemption_count,
+	expires_on, valid_from, time_zone, validation_rules, redemption_rules, redemption_count, total_redemption_count,
 	amount_redeemed, total_amount_redeemed, period_start, lock_owner, locked_till, status, xmin`
 
 // campaignCols are the campaign columns the decision needs, over
 // campaigns c (scanTarget).
 const campaignCols = `c.id, c.name, c.type, c.value_type, c.voucher_value, c.value_expr, c.redemption_limit,
-		c.reset_frequency, c.expires_on, c.currency, c.time_zone, c.status, c.validation_rules, c.redemption_rules,
+		c.reset_frequency, c.expires_on, c.valid_from, c.currency, c.time_zone, c.status, c.validation_rules, c.redemption_rules,
 		c.xmin`
 
 func prefixed(p, cols string) string {
@@ -84,7 +84,7 @@ func scanDevice(row pgx.Row) (*device, bool, error) {
 // voucherDest returns the scan destinations of voucherCols.
 func voucherDest(v *models.Voucher, version *uint32) []any {
 	return []any{&v.ID, &v.UserGroup, &v.Code, &v.Campaign, &v.Type, &v.Value, &v.ValueType, &v.RedemptionLimit,
-		&v.ResetFrequency, &v.ExpiresOn, &v.TimeZone, &v.ValidationRules, &v.RedemptionRules, &v.RedemptionCount,
+		&v.ResetFrequency, &v.ExpiresOn, &v.ValidFrom, &v.TimeZone, &v.ValidationRules, &v.RedemptionRules, &v.RedemptionCount,
 		&v.TotalRedemptionCount, &v.AmountRedeemed, &v.TotalAmountRedeemed, &v.PeriodStart, &v.LockOwner,
 		&v.LockedTill, &v.Status, version}
 }
@@ -97,7 +97,7 @@ func scanTarget(row pgx.Row, extra ...any) (*target, bool, error) {
 	c := &t.C
 	err := row.Scan(append(append(voucherDest(&t.V, &t.version),
 		&c.ID, &c.Name, &c.Type, &c.ValueType, &c.VoucherValue, &c.ValueExpr, &c.RedemptionLimit, &c.ResetFrequency,
-		&c.ExpiresOn, &c.Currency, &c.TimeZone, &c.Status, &c.ValidationRules, &c.RedemptionRules,
+		&c.ExpiresOn, &c.ValidFrom, &c.Currency, &c.TimeZone, &c.Status, &c.ValidationRules, &c.RedemptionRules,
 		&t.campaignVersion), extra...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, false, nil

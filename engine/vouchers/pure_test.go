@@ -86,11 +86,11 @@ func TestEffective(t *testing.T) {
 		valid int
 		inh   int
 	}{
-		{"inherits all", models.Voucher{}, 100, 3, 1, 1, 7},
-		{"own value and limit", models.Voucher{Value: ptr[int64](5), RedemptionLimit: ptr[int64](0)}, 5, 0, 1, 1, 5},
+		{"inherits all", models.Voucher{}, 100, 3, 1, 1, 8},
+		{"own value and limit", models.Voucher{Value: ptr[int64](5), RedemptionLimit: ptr[int64](0)}, 5, 0, 1, 1, 6},
 		{"own rules add, own validation replaces", models.Voucher{
 			RedemptionRules: models.RedemptionRules{{Name: "v", Expr: "true"}},
-			ValidationRules: models.ValidationRules{}}, 100, 3, 2, 0, 6},
+			ValidationRules: models.ValidationRules{}}, 100, 3, 2, 0, 7},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

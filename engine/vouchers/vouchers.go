@@ -1,6 +1,7 @@
 package vouchers
 
 import (
+	"cmp"
 	"context"
 	"strconv"
 
@@ -127,7 +128,7 @@ func checkVoucherInput(c *models.Campaign, in *models.VoucherInput) error {
 	if in.TimeZone != nil {
 		zone = *in.TimeZone
 	}
-	if err := models.NormalizeDate("expiresOn", in.ExpiresOn, zone); err != nil {
+	if err := normalizeValidity(in.ValidFrom, in.ExpiresOn, c, zone); err != nil {
 		return err
 	}
 	return compileRules(in.RedemptionRules, "")
@@ -148,6 +149,20 @@ func checkPays(c *models.Campaign, own *int64) error {
 	return nil
 }
 
+// normalizeValidity turns a voucher's own validFrom and expiresOn into
+// dates in zone and checks that the dates in force (its own, else the
+// campaign's) leave a day to use it.
+func normalizeValidity(validFrom, expiresOn *string, c *models.Campaign, zone string) error {
+	err := models.NormalizeDate("expiresOn", expiresOn, zone)
+	if err == nil {
+		err = models.NormalizeDate("validFrom", validFrom, zone)
+	}
+	if err != nil {
+		return err
+	}
+	return models.ValidityOrder(cmp.Or(validFrom, c.ValidFrom), cmp.Or(expiresOn, c.ExpiresOn))
+}
+
 func voucherTemplate(c *models.Campaign, in *models.VoucherInput) *models.Voucher {
 	prefix := c.Prefix
 	if in.Prefix != nil {
@@ -155,7 +170,7 @@ func voucherTemplate(c *models.Campaign, in *models.VoucherInput) *models.Vouche
 	}
 	return &models.Voucher{UserGroup: c.UserGroup, Tenant: c.Tenant, Campaign: c.ID, Type: c.Type,
 		Prefix: prefix, Code: in.Code, Value: in.Value, ValueType: in.ValueType, RedemptionLimit: in.RedemptionLimit,
-		ResetFrequency: in.ResetFrequency, ExpiresOn: in.ExpiresOn, TimeZone: in.TimeZone,
+		ResetFrequency: in.ResetFrequency, ExpiresOn: in.ExpiresOn, ValidFrom: in.ValidFrom, TimeZone: in.TimeZone,
 		ValidationRules: in.ValidationRules, RedemptionRules: in.RedemptionRules, Status: in.Status,
 		Text1: in.Text1, Text2: in.Text2, Text3: in.Text3, Text4: in.Text4, Style: in.Style,
 		VoucherComments: in.VoucherComments}
@@ -206,7 +221,7 @@ func (s *Service) Voucher(ctx context.Context, sc models.Scope, id string) (*mod
 
 // voucherColumns are the columns an update may write.
 var voucherColumns = []string{"status", "value", "value_type", "redemption_limit", "reset_frequency",
-	"expires_on", "time_zone", "validation_rules", "redemption_rules", "text1", "text2", "text3", "text4",
+	"expires_on", "valid_from", "time_zone", "validation_rules", "redemption_rules", "text1", "text2", "text3", "text4",
 	"style", "voucher_comments", "updated_at"}
 
 // UpdateVoucher applies p to voucher id. Returns ENOTFOUND, EINVALID,
@@ -222,7 +237,7 @@ func (s *Service) UpdateVoucher(ctx context.Context, sc models.Scope, id string,
 		return nil, err
 	}
 	st := Effective(&t.C, &t.V)
-	if err := models.NormalizeDate("expiresOn", t.V.ExpiresOn, st.TimeZone); err != nil {
+	if err := normalizeValidity(t.V.ValidFrom, t.V.ExpiresOn, &t.C, st.TimeZone); err != nil {
 		return nil, err
 	}
 	if st.Type != models.CampaignDynamic {
