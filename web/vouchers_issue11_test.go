@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -44,5 +45,24 @@ func TestVoucherNotYetValid(t *testing.T) {
 	r := h.Post("/api/v1/voucher/"+code+"/redeem", key, redeem).Expect(t, http.StatusOK).Object(t)
 	if r["redeemed"] != false || r["reason"] != "not_yet_valid" {
 		t.Fatalf("redeem before validFrom: %v", r)
+	}
+}
+
+func TestVoucherCodeInLowerCase(t *testing.T) {
+	h := newVoucherHarness(t)
+	tn := h.NewTenant("Acme", true)
+	host, key := h.device(tn.AccessToken)
+	code := h.voucher(tn.AccessToken, map[string]any{"name": "gift", "type": "gift", "voucherValue": 500})
+	base := "/api/v1/voucher/" + strings.ToLower(code)
+	if r := h.Post(base+"/validate", key, map[string]any{"deviceId": host}).Expect(t, http.StatusOK).Object(t); r["valid"] != true {
+		t.Fatalf("lower-case validate: %v", r)
+	}
+	redeem := map[string]any{"deviceId": host, "order": map[string]any{"id": "o-1", "amount": 180}}
+	if r := h.Post(base+"/redeem", key, redeem).Expect(t, http.StatusOK).Object(t); r["redeemed"] != true || r["code"] != code {
+		t.Fatalf("lower-case redeem: %v", r)
+	}
+	rb := map[string]any{"deviceId": host, "order": map[string]any{"id": "o-1"}}
+	if r := h.Post(base+"/rollback", key, rb).Expect(t, http.StatusOK).Object(t); r["rolledBack"] != true {
+		t.Fatalf("lower-case rollback: %v", r)
 	}
 }

@@ -21,6 +21,7 @@ func (s *Service) CreateCampaign(ctx context.Context, sc models.Scope, c *models
 	if !sc.Sees(c.UserGroup) {
 		return models.FieldError("userGroup", "refers to an unknown user group")
 	}
+	c.Prefix = CanonicalCode(c.Prefix) // codes are stored upper-case
 	if c.TotalVouchers > 0 {
 		c.Status = models.StatusCreating
 	} else if c.Status == models.StatusCreating || c.Status == "" {

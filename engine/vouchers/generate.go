@@ -207,7 +207,7 @@ func moveStaged(ctx context.Context, tx pgx.Tx, t *models.Voucher) (int, error) 
 	tag, err := tx.Exec(ctx, `INSERT INTO vouchers (id, code, user_group, tenant, campaign, type, prefix,
 			value, value_type, redemption_limit, reset_frequency, expires_on, time_zone, validation_rules,
 			redemption_rules, status, text1, text2, text3, text4, style, voucher_comments, valid_from)
-		SELECT id, code, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13::jsonb, $14, $15, $16,
+		SELECT id, upper(code), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13::jsonb, $14, $15, $16,
 			$17, $18, $19, $20, $21
 		FROM voucher_stage ON CONFLICT (tenant, code) DO NOTHING`,
 		t.UserGroup, t.Tenant, t.Campaign, t.Type, t.Prefix, t.Value, t.ValueType, t.RedemptionLimit,

@@ -134,6 +134,7 @@ func (s *Service) Validate(ctx context.Context, sc models.Scope, code string, re
 	if err := checkRequest(code, req.DeviceID, req.Order, req.Demand); err != nil {
 		return nil, err
 	}
+	code = CanonicalCode(code)
 	if err := checkDeviceID(sc, req.DeviceID); err != nil {
 		return nil, err
 	}
@@ -253,6 +254,7 @@ func (s *Service) Redeem(ctx context.Context, sc models.Scope, code string, req 
 	if err := checkRequest(code, req.DeviceID, req.Order, req.Demand); err != nil {
 		return nil, err
 	}
+	code = CanonicalCode(code)
 	if err := checkDeviceID(sc, req.DeviceID); err != nil {
 		return nil, err
 	}

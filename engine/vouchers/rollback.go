@@ -42,6 +42,7 @@ func (s *Service) Rollback(ctx context.Context, sc models.Scope, code string, re
 	if err := checkRequest(code, req.DeviceID, &Order{ID: req.Order.ID}, nil); err != nil {
 		return nil, err
 	}
+	code = CanonicalCode(code)
 	d, err := s.resolveDevice(ctx, sc, req.DeviceID)
 	if err != nil {
 		return nil, err
@@ -159,6 +160,7 @@ func (s *Service) Unlock(ctx context.Context, sc models.Scope, code string, req 
 	if err := checkRequest(code, req.DeviceID, nil, nil); err != nil {
 		return nil, err
 	}
+	code = CanonicalCode(code)
 	d, err := s.resolveDevice(ctx, sc, req.DeviceID)
 	if err != nil {
 		return nil, err

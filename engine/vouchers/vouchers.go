@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -149,6 +150,20 @@ func checkPays(c *models.Campaign, own *int64) error {
 	return nil
 }
 
+// CanonicalCode is code as it is stored and looked up: ASCII letters
+// upper-cased, so that a keypad sending lower case finds the voucher
+// through the index on (tenant, code). Only ASCII changes: Unicode case
+// mapping would make other letters match codes (the long s matches S), and
+// codes are ASCII when they are made.
+func CanonicalCode(code string) string {
+	return strings.Map(func(r rune) rune {
+		if 'a' <= r && r <= 'z' {
+			return r - 'a' + 'A'
+		}
+		return r
+	}, code)
+}
+
 // normalizeValidity turns a voucher's own validFrom and expiresOn into
 // dates in zone and checks that the dates in force (its own, else the
 // campaign's) leave a day to use it.
@@ -166,10 +181,10 @@ func normalizeValidity(validFrom, expiresOn *string, c *models.Campaign, zone st
 func voucherTemplate(c *models.Campaign, in *models.VoucherInput) *models.Voucher {
 	prefix := c.Prefix
 	if in.Prefix != nil {
-		prefix = *in.Prefix
+		prefix = CanonicalCode(*in.Prefix)
 	}
 	return &models.Voucher{UserGroup: c.UserGroup, Tenant: c.Tenant, Campaign: c.ID, Type: c.Type,
-		Prefix: prefix, Code: in.Code, Value: in.Value, ValueType: in.ValueType, RedemptionLimit: in.RedemptionLimit,
+		Prefix: prefix, Code: CanonicalCode(in.Code), Value: in.Value, ValueType: in.ValueType, RedemptionLimit: in.RedemptionLimit,
 		ResetFrequency: in.ResetFrequency, ExpiresOn: in.ExpiresOn, ValidFrom: in.ValidFrom, TimeZone: in.TimeZone,
 		ValidationRules: in.ValidationRules, RedemptionRules: in.RedemptionRules, Status: in.Status,
 		Text1: in.Text1, Text2: in.Text2, Text3: in.Text3, Text4: in.Text4, Style: in.Style,
@@ -178,7 +193,7 @@ func voucherTemplate(c *models.Campaign, in *models.VoucherInput) *models.Vouche
 
 // VoucherByCode returns the voucher with code. Returns ENOTFOUND.
 func (s *Service) VoucherByCode(ctx context.Context, sc models.Scope, code string) (*models.VoucherView, error) {
-	t, found, err := loadTarget(ctx, s.DB.DB, sc, code, false)
+	t, found, err := loadTarget(ctx, s.DB.DB, sc, CanonicalCode(code), false)
 	if err != nil {
 		return nil, err
 	}
