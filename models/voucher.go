@@ -165,6 +165,9 @@ type Campaign struct {
 	Status            string          `json:"status"`
 	GenerationError   string          `json:"generationError"`
 	Prefix            string          `json:"prefix"`
+	Suffix            string          `json:"suffix"`
+	CodeLength        int             `json:"codeLength"`
+	CodeAlphabet      string          `json:"codeAlphabet"`
 	VoucherText1      string          `json:"voucherText1"`
 	VoucherText2      string          `json:"voucherText2"`
 	VoucherText3      string          `json:"voucherText3"`
@@ -184,6 +187,7 @@ type Campaign struct {
 func (c *Campaign) SetDefaults() {
 	c.Type, c.ValueType, c.ResetFrequency = CampaignDiscount, ValueCents, ResetNever
 	c.Currency, c.TimeZone, c.Status = "EUR", "Europe/Amsterdam", StatusActive
+	c.CodeLength, c.CodeAlphabet = DefaultCodeLength, DefaultCodeAlphabet
 }
 
 var vPrefixPattern = regexp.MustCompile(`^[a-zA-Z0-9]{1,5}$`)
@@ -196,6 +200,7 @@ func (c *Campaign) Validate() error {
 	if c.RedemptionRules == nil {
 		c.RedemptionRules = RedemptionRules{}
 	}
+	c.CodeLength, c.CodeAlphabet = c.CodePattern().Length(), c.CodePattern().alphabetName() // unset: the default
 	return firstError(
 		required("name", c.Name),
 		voucherOneOf("type", c.Type, CampaignDiscount, CampaignGift, CampaignDynamic),
@@ -206,6 +211,7 @@ func (c *Campaign) Validate() error {
 		NormalizeDate("validFrom", c.ValidFrom, c.TimeZone),
 		ValidityOrder(c.ValidFrom, c.ExpiresOn),
 		c.validatePrefix(),
+		c.CodePattern().Validate(),
 		vValidateCurrency(c.Currency),
 		c.ValidationRules.Validate(),
 		c.RedemptionRules.Validate(),
@@ -226,6 +232,12 @@ func (c *Campaign) vValidateValue() error {
 		return FieldError("voucherValue", "must be above 0: the generated vouchers would pay nothing")
 	}
 	return vValidateValue("voucherValue", c.VoucherValue, c.ValueType)
+}
+
+// CodePattern returns how c's random codes look.
+func (c *Campaign) CodePattern() CodePattern {
+	return CodePattern{Prefix: c.Prefix, Suffix: c.Suffix, CodeLength: c.CodeLength, CodeAlphabet: c.CodeAlphabet,
+		TotalVouchers: c.TotalVouchers}
 }
 
 func (c *Campaign) validatePrefix() error {

@@ -22,6 +22,9 @@ func (p *CampaignPatch) ReadOnlyFields() []string { return campaignReadOnly }
 type CampaignFixed struct {
 	Type          *string `json:"type"`
 	Prefix        *string `json:"prefix"`
+	Suffix        *string `json:"suffix"`
+	CodeLength    *int    `json:"codeLength"`
+	CodeAlphabet  *string `json:"codeAlphabet"`
 	TotalVouchers *int    `json:"totalVouchers"`
 	UserGroup     *int64  `json:"userGroup"`
 }
@@ -30,6 +33,8 @@ type CampaignFixed struct {
 func (f CampaignFixed) check(c *Campaign) error {
 	return firstError(unchanged("type", f.Type, c.Type), unchanged("prefix", f.Prefix, c.Prefix),
 		unchanged("totalVouchers", f.TotalVouchers, c.TotalVouchers),
+		unchanged("suffix", f.Suffix, c.Suffix), unchanged("codeLength", f.CodeLength, c.CodeLength),
+		unchanged("codeAlphabet", f.CodeAlphabet, c.CodeAlphabet),
 		unchanged("userGroup", f.UserGroup, c.UserGroup))
 }
 

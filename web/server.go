@@ -85,6 +85,7 @@ func NewRouter(d Deps) *gin.Engine {
 	registerDeviceRoutes(authed)
 	registerVoucherRoutes(managers, authed, d.DB, d.Vouchers)
 	registerImportRoutes(managers, d.Vouchers)
+	registerCodePatternRoutes(managers)
 	registerPrintingRoutes(managers, d.Printing)
 	registerIngestRoutes(authed, managers, d.DB, d.Ingest)
 	registerSummaryRoutes(managers, d.DB, d.Ingest)

@@ -73,8 +73,9 @@ func (s *Service) generate(ctx context.Context, tx pgx.Tx, id int64) error {
 		return nil
 	}
 	var c models.Campaign
-	err := tx.QueryRow(ctx, `SELECT user_group, tenant, type, prefix, total_vouchers, status FROM campaigns
-		WHERE id = $1`, id).Scan(&c.UserGroup, &c.Tenant, &c.Type, &c.Prefix, &c.TotalVouchers, &c.Status)
+	err := tx.QueryRow(ctx, `SELECT user_group, tenant, type, prefix, suffix, code_length, code_alphabet,
+		total_vouchers, status FROM campaigns WHERE id = $1`, id).Scan(&c.UserGroup, &c.Tenant, &c.Type, &c.Prefix,
+		&c.Suffix, &c.CodeLength, &c.CodeAlphabet, &c.TotalVouchers, &c.Status)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && c.Status != models.StatusCreating) {
 		return nil // deleted, or done by another replica
 	}
@@ -86,7 +87,7 @@ func (s *Service) generate(ctx context.Context, tx pgx.Tx, id int64) error {
 	}
 	tmpl := models.Voucher{UserGroup: c.UserGroup, Tenant: c.Tenant, Campaign: id, Type: c.Type,
 		Prefix: c.Prefix, Status: models.StatusActive}
-	if err := s.insertVouchers(ctx, tx, &tmpl, c.TotalVouchers, s.progress(id)); err != nil {
+	if err := s.insertDrawn(ctx, tx, &tmpl, c.TotalVouchers, s.drawer(c.CodePattern()), s.progress(id)); err != nil {
 		return err
 	}
 	_, err = tx.Exec(ctx, `UPDATE campaigns SET status = 'active', generated_vouchers = total_vouchers,
@@ -124,18 +125,34 @@ func (s *Service) pgxTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 // maxCodeRounds bounds the rounds of new codes drawn for collisions.
 const maxCodeRounds = 20
 
-// insertVouchers inserts n vouchers like tmpl with random codes (tmpl.Code
+// drawer returns the code generator of pattern p. The default pattern goes
+// through s.NewCode, which tests replace to force collisions.
+func (s *Service) drawer(p models.CodePattern) func() (string, error) {
+	if p.IsDefault() {
+		return func() (string, error) { return s.NewCode(p.Prefix) }
+	}
+	return func() (string, error) { return NewPatternCode(p) }
+}
+
+// insertVouchers inserts n vouchers like tmpl with random codes of the
+// default pattern and tmpl's prefix (tmpl.Code when set, then n is 1); see
+// insertDrawn.
+func (s *Service) insertVouchers(ctx context.Context, tx pgx.Tx, tmpl *models.Voucher, n int, after func(int) error) error {
+	return s.insertDrawn(ctx, tx, tmpl, n, s.drawer(models.CodePattern{Prefix: tmpl.Prefix}), after)
+}
+
+// insertDrawn inserts n vouchers like tmpl with codes from draw (tmpl.Code
 // when set, then n is 1), chunk by chunk: codes go to a staging table with
 // COPY and on into vouchers, skipping codes the tenant already has; the
 // missing ones are drawn again. after is called after each chunk.
-func (s *Service) insertVouchers(ctx context.Context, tx pgx.Tx, tmpl *models.Voucher, n int, after func(int) error) error {
+func (s *Service) insertDrawn(ctx context.Context, tx pgx.Tx, tmpl *models.Voucher, n int, draw func() (string, error), after func(int) error) error {
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS voucher_stage (id uuid, code text) ON COMMIT DROP`); err != nil {
 		return err
 	}
 	chunk := max(s.ChunkSize, 1)
 	for done := 0; done < n; {
 		size := min(chunk, n-done)
-		if err := s.insertChunk(ctx, tx, tmpl, size); err != nil {
+		if err := s.insertChunk(ctx, tx, tmpl, size, draw); err != nil {
 			return err
 		}
 		done += size
@@ -150,12 +167,12 @@ func (s *Service) insertVouchers(ctx context.Context, tx pgx.Tx, tmpl *models.Vo
 
 // insertChunk inserts exactly size vouchers, drawing new codes for the
 // ones that collide with existing codes of the tenant.
-func (s *Service) insertChunk(ctx context.Context, tx pgx.Tx, tmpl *models.Voucher, size int) error {
+func (s *Service) insertChunk(ctx context.Context, tx pgx.Tx, tmpl *models.Voucher, size int, draw func() (string, error)) error {
 	for round := 0; size > 0; round++ {
 		if round == maxCodeRounds {
 			return models.Errorf(models.ECONFLICT, "could not find free voucher codes after %d rounds", round)
 		}
-		rows, err := s.stageRows(tmpl, size)
+		rows, err := stageRows(tmpl, size, draw)
 		if err != nil {
 			return err
 		}
@@ -178,14 +195,14 @@ func (s *Service) insertChunk(ctx context.Context, tx pgx.Tx, tmpl *models.Vouch
 }
 
 // stageRows returns size (id, code) rows with distinct codes.
-func (s *Service) stageRows(tmpl *models.Voucher, size int) ([][]any, error) {
+func stageRows(tmpl *models.Voucher, size int, draw func() (string, error)) ([][]any, error) {
 	seen := make(map[string]struct{}, size)
 	rows := make([][]any, 0, size)
 	for len(rows) < size {
 		code := tmpl.Code
 		if code == "" {
 			var err error
-			if code, err = s.NewCode(tmpl.Prefix); err != nil {
+			if code, err = draw(); err != nil {
 				return nil, err
 			}
 		}
