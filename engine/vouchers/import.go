@@ -43,7 +43,8 @@ type importRow struct {
 }
 
 // ImportVouchers adds the vouchers of the CSV file body to campaign id, all
-// or none, and returns how many it added. Codes are stored upper-cased.
+// or none, and returns how many it added. Codes are stored upper-cased
+// (CanonicalCode), as every code is.
 // Returns ENOTFOUND, ECONFLICT (the campaign is being generated or failed,
 // or a code was taken while importing), ETOOLARGE (more than MaxImportLines)
 // and EINVALID whose Fields name each wrong line ("line 7": reason).
@@ -179,7 +180,7 @@ func importLine(c *models.Campaign, cols map[string]int, rec []string) (models.V
 		}
 		return ""
 	}
-	in := models.VoucherInput{Campaign: c.ID, Code: strings.ToUpper(cell("code"))}
+	in := models.VoucherInput{Campaign: c.ID, Code: CanonicalCode(cell("code"))}
 	if in.Code == "" {
 		return in, "code: is required"
 	}
