@@ -36,6 +36,15 @@ func TestGenerationFollowsCodePattern(t *testing.T) {
 			if len(codes) != 50 {
 				t.Errorf("%d codes", len(codes))
 			}
+			// vouchers added later follow the pattern too, one or many
+			one := f.voucher(camp, models.VoucherInput{})
+			many, err := f.s.CreateVoucherBatch(context.Background(), f.mgr, &models.VoucherInput{Campaign: camp.ID, Count: 3})
+			must(t, err)
+			for _, code := range append(many, one) {
+				if !re.MatchString(code) {
+					t.Fatalf("added code %q does not match %s", code, c.want)
+				}
+			}
 		})
 	}
 }

@@ -19,29 +19,29 @@ import (
 // the campaign's. Returns EINVALID, EEXPRESSION, ECONFLICT (code taken) and
 // ENOTFOUND is reported as an EINVALID campaign field.
 func (s *Service) CreateVouchers(ctx context.Context, sc models.Scope, in *models.VoucherInput) (*models.VoucherView, error) {
-	tmpl, err := s.newVoucherTemplate(ctx, sc, in)
+	tmpl, p, err := s.newVoucherTemplate(ctx, sc, in)
 	if err != nil {
 		return nil, err
 	}
 	if in.Count > 1 {
-		_, err := s.insertBatch(ctx, tmpl, in.Count)
+		_, err := s.insertBatch(ctx, tmpl, p, in.Count)
 		return nil, err
 	}
-	return s.createOne(ctx, sc, tmpl, in.Code == "")
+	return s.createOne(ctx, sc, tmpl, p, in.Code == "")
 }
 
 // CreateVoucherBatch is CreateVouchers answering the codes of all the
 // vouchers it created, sorted: a manager who asks for many vouchers needs
 // their codes to hand them out. Returns the errors of CreateVouchers.
 func (s *Service) CreateVoucherBatch(ctx context.Context, sc models.Scope, in *models.VoucherInput) ([]string, error) {
-	tmpl, err := s.newVoucherTemplate(ctx, sc, in)
+	tmpl, p, err := s.newVoucherTemplate(ctx, sc, in)
 	if err != nil {
 		return nil, err
 	}
 	if in.Count > 1 {
-		return s.insertBatch(ctx, tmpl, in.Count)
+		return s.insertBatch(ctx, tmpl, p, in.Count)
 	}
-	v, err := s.createOne(ctx, sc, tmpl, in.Code == "")
+	v, err := s.createOne(ctx, sc, tmpl, p, in.Code == "")
 	if err != nil {
 		return nil, err
 	}
@@ -49,31 +49,35 @@ func (s *Service) CreateVoucherBatch(ctx context.Context, sc models.Scope, in *m
 }
 
 // newVoucherTemplate checks in against its campaign and returns the voucher
-// all the new ones are made like.
-func (s *Service) newVoucherTemplate(ctx context.Context, sc models.Scope, in *models.VoucherInput) (*models.Voucher, error) {
+// all the new ones are made like, and the campaign's code pattern for their
+// random codes (with the template's prefix).
+func (s *Service) newVoucherTemplate(ctx context.Context, sc models.Scope, in *models.VoucherInput) (*models.Voucher, models.CodePattern, error) {
 	if err := in.Validate(); err != nil {
-		return nil, err
+		return nil, models.CodePattern{}, err
 	}
 	c, err := s.Campaign(ctx, sc, in.Campaign)
 	if models.CodeOf(err) == models.ENOTFOUND {
-		return nil, models.FieldError("campaign", "refers to an unknown campaign")
+		return nil, models.CodePattern{}, models.FieldError("campaign", "refers to an unknown campaign")
 	}
 	if err != nil {
-		return nil, err
+		return nil, models.CodePattern{}, err
 	}
 	if err := checkVoucherInput(c, in); err != nil {
-		return nil, err
+		return nil, models.CodePattern{}, err
 	}
-	return voucherTemplate(c, in), nil
+	tmpl := voucherTemplate(c, in)
+	p := c.CodePattern()
+	p.Prefix = tmpl.Prefix
+	return tmpl, p, nil
 }
 
 // insertBatch inserts n vouchers like tmpl in one transaction and returns
 // their codes: the rows of the campaign this transaction wrote (xmin), since
 // the staging table that held the codes is gone with the commit.
-func (s *Service) insertBatch(ctx context.Context, tmpl *models.Voucher, n int) ([]string, error) {
+func (s *Service) insertBatch(ctx context.Context, tmpl *models.Voucher, p models.CodePattern, n int) ([]string, error) {
 	codes := make([]string, 0, n)
 	err := s.pgxTx(ctx, func(tx pgx.Tx) error {
-		if err := s.insertVouchers(ctx, tx, tmpl, n, nil); err != nil {
+		if err := s.insertDrawn(ctx, tx, tmpl, n, s.drawer(p), nil); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT code FROM vouchers
@@ -89,10 +93,11 @@ func (s *Service) insertBatch(ctx context.Context, tmpl *models.Voucher, n int) 
 
 // createOne inserts one voucher; with random, under a fresh random code,
 // drawn again on a collision.
-func (s *Service) createOne(ctx context.Context, sc models.Scope, tmpl *models.Voucher, random bool) (*models.VoucherView, error) {
+func (s *Service) createOne(ctx context.Context, sc models.Scope, tmpl *models.Voucher, p models.CodePattern, random bool) (*models.VoucherView, error) {
+	draw := s.drawer(p)
 	for attempt := 0; ; attempt++ {
 		if random {
-			code, err := s.NewCode(tmpl.Prefix)
+			code, err := draw()
 			if err != nil {
 				return nil, err
 			}
