@@ -1,6 +1,7 @@
 package printing
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"runtime"
@@ -58,5 +59,33 @@ func watchHeap() func() uint64 {
 		close(stop)
 		wg.Wait()
 		return max.Load()
+	}
+}
+
+// BenchmarkCampaignSheetStored measures a campaign sheet of 10 000 vouchers
+// the way the service makes it: the job reads the vouchers from PostgreSQL,
+// renders and streams the PDF into 1 MiB chunks and publishes it.
+func BenchmarkCampaignSheetStored(b *testing.B) {
+	f := newJobFixture(b, 10_000)
+	f.s.ChunkSize = 1 << 20
+	ctx := context.Background()
+	o, err := f.s.CampaignOwner(ctx, f.sc, f.campaign)
+	if err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	peak := watchHeap()
+	for b.Loop() {
+		if _, err := f.s.Request(ctx, o); err != nil {
+			b.Fatal(err)
+		}
+		f.exec(`UPDATE pdfs SET status = 'generating' WHERE campaign = ?`, f.campaign) // a new sheet each round
+		if err := f.s.Run(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MiB")
+	if st := f.status(o); st != StatusReady {
+		b.Fatalf("status %s", st)
 	}
 }

@@ -21,13 +21,13 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // jobFixture is a tenant with a campaign of n vouchers coded C-0000, … and
 // a printing service whose worker is never kicked: tests call Run.
 type jobFixture struct {
-	t        *testing.T
+	t        testing.TB
 	s        *Service
 	sc       models.Scope
 	campaign int64
 }
 
-func newJobFixture(t *testing.T, n int) *jobFixture {
+func newJobFixture(t testing.TB, n int) *jobFixture {
 	t.Helper()
 	db := pgtest.MustOpenDB(t)
 	f := &jobFixture{t: t, s: &Service{DB: db, Log: discardLog(), Lease: time.Minute, ChunkSize: 4096,
