@@ -66,11 +66,7 @@ var BacktestBudget = 20 * time.Second
 // backtest replays obs on its machines under the tenant's share of rule
 // work.
 func (e *Engine) backtest(ctx context.Context, sc models.Scope, obs *observer, from, to time.Time) ([]BacktestAlert, error) {
-	tenant, err := ingest.TenantRoot(ctx, e.DB.DB, sc.GroupID)
-	if err != nil {
-		return nil, err
-	}
-	leave, err := rules.Tenants.Enter(ctx, tenant)
+	leave, err := ingest.EnterTenant(ctx, e.DB.DB, sc.GroupID)
 	if err != nil {
 		return nil, err
 	}

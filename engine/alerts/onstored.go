@@ -11,7 +11,6 @@ import (
 	"github.com/vendrule/vendrule/engine/ingest"
 	"github.com/vendrule/vendrule/models"
 	"github.com/vendrule/vendrule/models/pg"
-	"github.com/vendrule/vendrule/rules"
 )
 
 // pairKey names one watch.
@@ -62,11 +61,7 @@ func (e *Engine) OnStored(ctx context.Context, tx *gorm.DB, b *ingest.Batch) err
 // the tenant's earlier batches keep its share past that.
 func matchItems(ctx context.Context, tx *gorm.DB, sc models.Scope, items []*item, ms map[int64]*machineInfo,
 	idx map[int64]*groupIndex) (map[pairKey]*job, error) {
-	tenant, err := ingest.TenantRoot(ctx, tx, sc.GroupID)
-	if err != nil {
-		return nil, err
-	}
-	leave, err := rules.Tenants.Enter(ctx, tenant)
+	leave, err := ingest.EnterTenant(ctx, tx, sc.GroupID)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/vendrule/vendrule/models/pg"
+	"github.com/vendrule/vendrule/rules"
 )
 
 // roots caches the root of each user group's tree. A group keeps its root
@@ -36,4 +37,15 @@ func TenantRoot(ctx context.Context, db *gorm.DB, group int64) (int64, error) {
 	}
 	roots.Store(group, root)
 	return root, nil
+}
+
+// EnterTenant waits for a turn of group's tenant in rules.Tenants, the
+// share of rule work one tenant may hold at once, and returns the function
+// that ends the turn. Returns the errors of TenantRoot and of Gate.Enter.
+func EnterTenant(ctx context.Context, db *gorm.DB, group int64) (leave func(), err error) {
+	tenant, err := TenantRoot(ctx, db, group)
+	if err != nil {
+		return nil, err
+	}
+	return rules.Tenants.Enter(ctx, tenant)
 }
