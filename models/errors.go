@@ -5,6 +5,7 @@ package models
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. The web layer maps each to one HTTP status.
@@ -27,6 +28,9 @@ type Error struct {
 	Code    string
 	Message string
 	Fields  map[string]string
+	// RetryAfter, on an ERATELIMITED error, is how long the caller should
+	// wait before it tries again (HTTP's Retry-After); 0 when unknown.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -34,6 +38,12 @@ func (e *Error) Error() string { return e.Message }
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// RateLimited returns an ERATELIMITED error that tells the caller to try
+// again after wait.
+func RateLimited(wait time.Duration, format string, args ...any) *Error {
+	return &Error{Code: ERATELIMITED, Message: fmt.Sprintf(format, args...), RetryAfter: wait}
 }
 
 // FieldError returns an EINVALID error that names one field.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/vendrule/vendrule/models"
 )
@@ -104,6 +105,6 @@ func (g *Gate) Running(tenant int64) int {
 
 // busy is the error of a request that found no slot in time.
 func busy() error {
-	return models.Errorf(models.ERATELIMITED,
+	return models.RateLimited(time.Second,
 		"too much rule work of this tenant is running at once; retry when earlier requests have finished")
 }

@@ -82,14 +82,21 @@ func TestLoginLockoutPerUsername(t *testing.T) {
 		login(h, fmt.Sprintf("127.0.3.%d", i+1), alice.Username, "wrong").Expect(t, http.StatusUnauthorized)
 		h.Clock.Advance(3 * time.Minute)
 	}
-	login(h, "127.0.3.9", alice.Username, alice.Password).ExpectError(t, http.StatusTooManyRequests, "rate_limited")
+	locked := login(h, "127.0.3.9", alice.Username, alice.Password)
+	locked.ExpectError(t, http.StatusTooManyRequests, "rate_limited")
+	// the lock ends 30 minutes after the fifth failure, which was 3 minutes ago
+	if got := locked.Header.Get("Retry-After"); got != "1620" {
+		t.Errorf("Retry-After = %q, want 1620 (seconds)", got)
+	}
 	login(h, "127.0.3.9", strings.ToUpper(alice.Username), alice.Password).Expect(t, http.StatusTooManyRequests)
 	// Only that username: bob logs in from the same address.
 	login(h, "127.0.3.9", bob.Username, bob.Password).Expect(t, http.StatusOK)
 
 	// The lock lasts 30 minutes from the fifth failure (which was 3 minutes ago).
 	h.Clock.Advance(26 * time.Minute)
-	login(h, "127.0.3.9", alice.Username, alice.Password).Expect(t, http.StatusTooManyRequests)
+	if r := login(h, "127.0.3.9", alice.Username, alice.Password).Expect(t, http.StatusTooManyRequests); r.Header.Get("Retry-After") != "60" {
+		t.Errorf("Retry-After a minute before the end = %q, want 60", r.Header.Get("Retry-After"))
+	}
 	h.Clock.Advance(time.Minute + time.Second)
 	login(h, "127.0.3.9", alice.Username, alice.Password).Expect(t, http.StatusOK)
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -49,6 +51,9 @@ func fail(c *gin.Context, err error) {
 	var coded *models.Error
 	if errors.As(err, &coded) {
 		body.Fields = coded.Fields
+		if coded.RetryAfter > 0 { // whole seconds, rounded up
+			c.Header("Retry-After", strconv.FormatInt(int64((coded.RetryAfter+time.Second-1)/time.Second), 10))
+		}
 	}
 	c.AbortWithStatusJSON(status, body)
 }

@@ -94,11 +94,11 @@ func refuseLocked(tx *gorm.DB, key string, now time.Time) error {
 		}
 	}
 	if until, locked := lockedUntil(failed, now); locked {
-		return models.Errorf(models.ERATELIMITED, "too many failed logins; try again after %s",
+		return models.RateLimited(until.Sub(now), "too many failed logins; try again after %s",
 			until.UTC().Format(time.RFC3339))
 	}
 	if _, locked := lockedUntil(all, now); locked {
-		return models.Errorf(models.ERATELIMITED, "too many logins at once; try again in a few seconds")
+		return models.RateLimited(5*time.Second, "too many logins at once; try again in a few seconds")
 	}
 	return nil
 }

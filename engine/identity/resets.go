@@ -46,7 +46,7 @@ func (s *Service) ForgotPassword(ctx context.Context, email, client string) erro
 			return err
 		}
 		if n >= ResetsPerClient {
-			return models.Errorf(models.ERATELIMITED, "too many password reset requests; try again in an hour")
+			return models.RateLimited(ResetWindow, "too many password reset requests; try again in an hour")
 		}
 		return tx.Exec(`INSERT INTO password_reset_requests (email, client, requested_at) VALUES (?, ?, ?)`,
 			strings.ToLower(strings.TrimSpace(email)), client, now).Error
