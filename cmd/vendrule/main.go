@@ -10,17 +10,46 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
 // Version is set at build time with -ldflags "-X main.Version=…".
 var Version = "dev"
 
+// version returns Version and, for a build from a git checkout, the commit
+// and its time that Go recorded in the binary ("+dirty" for uncommitted
+// changes).
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return Version
+	}
+	var rev, at, dirty string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if rev == "" {
+		return Version + " (" + info.GoVersion + ")"
+	}
+	return fmt.Sprintf("%s (commit %.12s%s, %s, %s)", Version, rev, dirty, at, info.GoVersion)
+}
+
 const usage = `usage:
   vendrule serve                      run the HTTP service and the scheduler
   vendrule migrate [up|down|status]   manage the database schema
   vendrule user add --group G --username U --email E [--admin] --password-stdin
   vendrule version
+  vendrule help
 Configuration is by environment; see the README.`
 
 func main() {
@@ -40,6 +69,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	if len(args) == 0 {
 		return errors.New(usage)
 	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help": // asked for: the usage on stdout, and success
+		_, err := fmt.Fprintln(stdout, usage)
+		return err
+	case "version":
+		_, err := fmt.Fprintln(stdout, "vendrule", version())
+		return err
+	}
 	cfg, err := LoadConfig()
 	if err != nil {
 		return err
@@ -51,9 +88,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		return migrate(ctx, cfg, args[1:], stdout)
 	case "user":
 		return userCmd(ctx, cfg, args[1:], stdin, stdout)
-	case "version":
-		_, err := fmt.Fprintln(stdout, "vendrule", Version)
-		return err
 	}
 	return errors.New(usage)
 }

@@ -79,6 +79,12 @@ func TestVersionAndUsage(t *testing.T) {
 			t.Errorf("%v: %v, want usage", args, err)
 		}
 	}
+	// asked for, the usage is an answer, not an error
+	for _, arg := range []string{"help", "-h", "--help"} {
+		if out, err := runCmd(t, "", arg); err != nil || !strings.HasPrefix(out, "usage:") {
+			t.Errorf("%s: %q %v, want the usage and no error", arg, out, err)
+		}
+	}
 }
 
 func TestLoadConfig(t *testing.T) {
