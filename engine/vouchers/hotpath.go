@@ -209,8 +209,7 @@ func itemFault(err error) bool {
 func (s *Service) validateOn(ctx context.Context, sc models.Scope, code string, req ValidateRequest, now time.Time) (*target, *device, decision, bool, error) {
 	r := request{DeviceID: req.DeviceID, Order: req.Order, Demand: req.Demand}
 	if req.LockDuration <= 0 {
-		d := s.devices.get(req.DeviceID, groupsOf(sc), time.Now())
-		if k, ok := s.known.get(sc, code, s.ValidateTTL); ok && d != nil {
+		if d, k, ok := s.knownFor(sc, req.DeviceID, code, s.ValidateTTL); ok {
 			if dec := decide(ctx, k.t, d, r, now); dec.ok() {
 				return k.t, d, dec, true, nil
 			}
@@ -294,8 +293,7 @@ func (s *Service) redeem(ctx context.Context, sc models.Scope, code string, req 
 // moments ago when it knows one and the device (known.go), else a read of
 // its own, and decides on it outside every group and lock.
 func (s *Service) readAndJudge(ctx context.Context, sc models.Scope, code string, req RedeemRequest) (*redeemRead, decision, error) {
-	d := s.devices.get(req.DeviceID, groupsOf(sc), time.Now())
-	if k, ok := s.known.get(sc, code, s.KnownRowTTL); ok && d != nil {
+	if d, k, ok := s.knownFor(sc, req.DeviceID, code, s.KnownRowTTL); ok {
 		rd := &redeemRead{d: d, t: k.t, readAt: k.readAt}
 		if dec := s.judgeRead(ctx, rd, req); dec.ok() {
 			return rd, dec, nil

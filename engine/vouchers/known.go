@@ -77,3 +77,15 @@ func (c *knownRows) forget(sc models.Scope, code string) {
 	delete(c.m, knownKey(sc, code))
 	c.mu.Unlock()
 }
+
+// knownFor returns the device deviceID and the known row of code, when the
+// caches hold both for the caller and the row is younger than ttl: what a
+// request may decide on without a read.
+func (s *Service) knownFor(sc models.Scope, deviceID, code string, ttl time.Duration) (*device, knownRow, bool) {
+	d := s.devices.get(deviceID, groupsOf(sc), time.Now())
+	if d == nil {
+		return nil, knownRow{}, false
+	}
+	k, ok := s.known.get(sc, code, ttl)
+	return d, k, ok
+}
