@@ -117,6 +117,10 @@ func checkURLText() gin.HandlerFunc {
 				return
 			}
 		}
+		if c.Request.URL.RawQuery == "" { // the device routes: nothing to parse
+			c.Next()
+			return
+		}
 		for k, vs := range c.Request.URL.Query() {
 			for _, v := range append(vs, k) {
 				if err := models.CheckText(k, v, 0); err != nil {
